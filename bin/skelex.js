@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The skelex command line: its TypeScript runs through tsx, so there is no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../tools/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

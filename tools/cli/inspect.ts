@@ -1,0 +1,70 @@
+/** `skelex inspect FILE... [--json]`: decode each file and describe its pixels. */
+import { readFile } from 'node:fs/promises';
+import { openImage } from '../../src/lib/imaging/open';
+import { pixelSha256 } from '../../src/lib/imaging/digest';
+import { storedRange } from '../../src/lib/imaging/stats';
+import { expandInputs } from './files';
+
+export interface InspectResult {
+  file: string;
+  ok: boolean;
+  error?: string;
+  transferSyntax?: string;
+  photometric?: string;
+  width?: number;
+  height?: number;
+  bitsStored?: number;
+  min?: number;
+  max?: number;
+  pixelSha256?: string;
+}
+
+export async function inspectFile(file: string): Promise<InspectResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { file, ok: false, error: `${file}: cannot read the file (${code ?? String(error)})` };
+  }
+  try {
+    const r = await openImage(file, bytes);
+    const { min, max } = storedRange(r.stored, r.samplesPerPixel);
+    return {
+      file,
+      ok: true,
+      transferSyntax: r.transferSyntax,
+      photometric: r.photometric,
+      width: r.width,
+      height: r.height,
+      bitsStored: r.bitsStored,
+      min,
+      max,
+      pixelSha256: await pixelSha256(r.stored),
+    };
+  } catch (error) {
+    return { file, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function inspect(args: string[], out: (line: string) => void): Promise<number> {
+  const json = args.includes('--json');
+  const inputs = args.filter((a) => a !== '--json');
+  if (inputs.length === 0) {
+    out('usage: skelex inspect FILE... [--json]');
+    return 2;
+  }
+  let failed = 0;
+  for (const file of await expandInputs(inputs)) {
+    const result = await inspectFile(file);
+    if (!result.ok) failed++;
+    if (json) out(JSON.stringify(result));
+    else if (result.ok) {
+      out(
+        `${file}: ${result.width}x${result.height} ${result.photometric} ${result.bitsStored} bits, ` +
+          `${result.transferSyntax}, values ${result.min}..${result.max}, pixels sha256 ${result.pixelSha256}`,
+      );
+    } else out(`${result.error}`);
+  }
+  return failed > 0 ? 1 : 0;
+}
