@@ -10,7 +10,11 @@ const run = promisify(execFile);
 
 async function skelex(args: string[]): Promise<{ stdout: string; code: number }> {
   try {
-    const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin/skelex.js'), ...args], { cwd: PROJECT_ROOT });
+    const { stdout } = await run(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'bin/skelex.js'), ...args],
+      { cwd: PROJECT_ROOT },
+    );
     return { stdout, code: 0 };
   } catch (error) {
     const failed = error as { stdout: string; code: number };
@@ -20,10 +24,24 @@ async function skelex(args: string[]): Promise<{ stdout: string; code: number }>
 
 describe('skelex inspect --json', () => {
   it('prints one ok object a shared DICOM, equal hashes for lossless encodings', async () => {
-    const names = ['RG2_UNC.dcm', 'RG2_J2KR.dcm', 'RG2_JPLL.dcm', 'RG3_JLSL.dcm', 'RG3_RLE.dcm', 'RG3_JPLY.dcm'];
-    const { stdout, code } = await skelex(['inspect', ...names.map((n) => dataPath('dicom', n)), '--json']);
+    const names = [
+      'RG2_UNC.dcm',
+      'RG2_J2KR.dcm',
+      'RG2_JPLL.dcm',
+      'RG3_JLSL.dcm',
+      'RG3_RLE.dcm',
+      'RG3_JPLY.dcm',
+    ];
+    const { stdout, code } = await skelex([
+      'inspect',
+      ...names.map((n) => dataPath('dicom', n)),
+      '--json',
+    ]);
     expect(code).toBe(0);
-    const results = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const results = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(results.map((r) => path.basename(r.file))).toEqual(names);
     for (const r of results) {
       expect(r).toMatchObject({ ok: true, bitsStored: 10, min: 0 });
@@ -34,16 +52,29 @@ describe('skelex inspect --json', () => {
     expect(hash['RG2_JPLL.dcm']).toBe(hash['RG2_UNC.dcm']);
     expect(hash['RG3_JLSL.dcm']).toBe(hash['RG3_RLE.dcm']);
     expect(hash['RG3_JPLY.dcm']).not.toBe(hash['RG3_RLE.dcm']);
-    expect(results[0]).toMatchObject({ transferSyntax: '1.2.840.10008.1.2.1', photometric: 'MONOCHROME2', width: 1760, height: 2140 });
+    expect(results[0]).toMatchObject({
+      transferSyntax: '1.2.840.10008.1.2.1',
+      photometric: 'MONOCHROME2',
+      width: 1760,
+      height: 2140,
+    });
   });
 
   it('reports a bad file with a reason and goes on with the rest', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'skelex-cli-'));
     const broken = path.join(dir, 'broken.dcm');
     writeFileSync(broken, readData('dicom', 'RG3_JLSL.dcm').slice(0, 2000));
-    const { stdout, code } = await skelex(['inspect', broken, dataPath('dicom', 'RG3_RLE.dcm'), '--json']);
+    const { stdout, code } = await skelex([
+      'inspect',
+      broken,
+      dataPath('dicom', 'RG3_RLE.dcm'),
+      '--json',
+    ]);
     expect(code).toBe(1);
-    const [bad, good] = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [bad, good] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(bad.ok).toBe(false);
     expect(bad.error).toContain('broken.dcm');
     expect(bad.error.split('\n')).toHaveLength(1);

@@ -22,7 +22,9 @@ describe('16-bit PNG', () => {
 describe('FracAtlas JPEG', () => {
   const labels = readFileSync(dataPath('fracatlas', 'labels.csv'), 'utf8').trim().split('\n');
   const header = labels[0].split(',');
-  const rows = labels.slice(1, 6).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
+  const rows = labels
+    .slice(1, 6)
+    .map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
 
   it.each(rows)('opens $image_id at its listed size', async (row) => {
     const r = await openImage(row.image_id, readData('fracatlas', 'images', row.image_id));

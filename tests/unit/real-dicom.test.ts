@@ -8,7 +8,14 @@ import { gdcmDecodedPixels } from '../helpers/native';
 const open = (name: string) => openImage(name, readData('dicom', name));
 
 /** Mean of an 8-bit image over a rectangle given in fractions of the size. */
-function regionMean(pixels: Uint8Array, r: Radiograph, x0: number, y0: number, x1: number, y1: number): number {
+function regionMean(
+  pixels: Uint8Array,
+  r: Radiograph,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): number {
   let sum = 0;
   let n = 0;
   for (let y = Math.floor(y0 * r.height); y < Math.floor(y1 * r.height); y++) {
@@ -34,7 +41,12 @@ describe('shared NEMA radiographs', () => {
     it(`opens ${name}`, async () => {
       const r = await open(name);
       expect(r.transferSyntax).toBe(syntax);
-      expect([r.width, r.height, r.photometric, r.bitsStored]).toEqual([width, height, photometric, 10]);
+      expect([r.width, r.height, r.photometric, r.bitsStored]).toEqual([
+        width,
+        height,
+        photometric,
+        10,
+      ]);
       expect(r.stored.length).toBe(width * height);
       expect(r.maxStored).toBeLessThan(1024);
       expect(r.windows[0]).toMatchObject({ width: 1024 });
@@ -59,7 +71,8 @@ describe('shared NEMA radiographs', () => {
     const lossy = await open('RG3_JPLY.dcm');
     const original = await open('RG3_RLE.dcm');
     let squared = 0;
-    for (let i = 0; i < lossy.stored.length; i++) squared += (lossy.stored[i] - original.stored[i]) ** 2;
+    for (let i = 0; i < lossy.stored.length; i++)
+      squared += (lossy.stored[i] - original.stored[i]) ** 2;
     const psnr = 10 * Math.log10(1023 ** 2 / (squared / lossy.stored.length));
     expect(psnr).toBeGreaterThan(35);
   });
@@ -71,7 +84,8 @@ describe('shared NEMA radiographs', () => {
       const theirs = new Uint16Array(gdcmDecodedPixels(dataPath('dicom', name)).buffer);
       expect(theirs.length).toBe(ours.stored.length);
       let differing = 0;
-      for (let i = 0; i < theirs.length; i++) if ((theirs[i] & 0x3ff) !== ours.stored[i]) differing++;
+      for (let i = 0; i < theirs.length; i++)
+        if ((theirs[i] & 0x3ff) !== ours.stored[i]) differing++;
       expect(differing).toBe(0);
     },
   );

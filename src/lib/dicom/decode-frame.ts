@@ -29,14 +29,20 @@ const bytesPer = (layout: FrameLayout) => Math.max(1, layout.bitsAllocated / 8);
 /** Codec output may use fewer bytes a sample than the header allocates (8-bit JPEG in a 16-bit image). */
 function widen(bytes: Uint8Array, from: number, to: number): Uint8Array {
   if (from === to) return bytes;
-  if (from !== 1 || to !== 2) throw new Error(`codec gave ${from}-byte samples, the image needs ${to}`);
+  if (from !== 1 || to !== 2)
+    throw new Error(`codec gave ${from}-byte samples, the image needs ${to}`);
   const out = new Uint8Array(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) out[2 * i] = bytes[i];
   return out;
 }
 
 /** Planar (RRR..GGG..BBB) to interleaved (RGBRGB..). */
-export function interleavePlanes(bytes: Uint8Array, pixelCount: number, samples: number, sampleBytes: number): Uint8Array {
+export function interleavePlanes(
+  bytes: Uint8Array,
+  pixelCount: number,
+  samples: number,
+  sampleBytes: number,
+): Uint8Array {
   const out = new Uint8Array(bytes.length);
   for (let s = 0; s < samples; s++) {
     for (let p = 0; p < pixelCount; p++) {
@@ -56,19 +62,28 @@ function checkSize(bytes: Uint8Array, layout: FrameLayout, what: string): Uint8A
   return bytes.length === expected ? bytes : bytes.subarray(0, expected);
 }
 
-async function decodeWasm(name: CodecName, encoded: Uint8Array, layout: FrameLayout, what: string): Promise<DecodedFrame> {
+async function decodeWasm(
+  name: CodecName,
+  encoded: Uint8Array,
+  layout: FrameLayout,
+  what: string,
+): Promise<DecodedFrame> {
   let result;
   try {
     result = await decodeWithCodec(name, encoded);
   } catch (error) {
-    throw new Error(`${what} data could not be decoded (${describe(error)})`);
+    throw new Error(`${what} data could not be decoded (${describe(error)})`, { cause: error });
   }
   const { info } = result;
   if (info.width !== layout.columns || info.height !== layout.rows) {
-    throw new Error(`${what} stream is ${info.width}x${info.height}, the header says ${layout.columns}x${layout.rows}`);
+    throw new Error(
+      `${what} stream is ${info.width}x${info.height}, the header says ${layout.columns}x${layout.rows}`,
+    );
   }
   if (info.componentCount !== layout.samplesPerPixel) {
-    throw new Error(`${what} stream has ${info.componentCount} components, the header says ${layout.samplesPerPixel}`);
+    throw new Error(
+      `${what} stream has ${info.componentCount} components, the header says ${layout.samplesPerPixel}`,
+    );
   }
   const codecBytes = info.bitsPerSample > 8 ? 2 : 1;
   return {
@@ -110,7 +125,9 @@ export async function decodeFrame(
         const copy = encoded.slice();
         samples = new LosslessJpegDecoder().decode(copy.buffer, 0, copy.length, bytesPer(layout));
       } catch (error) {
-        throw new Error(`JPEG Lossless data could not be decoded (${describe(error)})`);
+        throw new Error(`JPEG Lossless data could not be decoded (${describe(error)})`, {
+          cause: error,
+        });
       }
       const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
       return { bytes: checkSize(bytes, layout, 'JPEG Lossless'), colourConverted: false };
@@ -124,12 +141,18 @@ export async function decodeFrame(
         const { decodeDctJpeg } = await import('./codecs/jpeg-dct');
         image = decodeDctJpeg(encoded);
       } catch (error) {
-        throw new Error(`JPEG data could not be decoded (${describe(error)})`);
+        throw new Error(`JPEG data could not be decoded (${describe(error)})`, { cause: error });
       }
       if (image.width !== layout.columns || image.height !== layout.rows) {
-        throw new Error(`JPEG stream is ${image.width}x${image.height}, the header says ${layout.columns}x${layout.rows}`);
+        throw new Error(
+          `JPEG stream is ${image.width}x${image.height}, the header says ${layout.columns}x${layout.rows}`,
+        );
       }
-      const sixteen = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+      const sixteen = new Uint8Array(
+        image.data.buffer,
+        image.data.byteOffset,
+        image.data.byteLength,
+      );
       const bytes = bytesPer(layout) === 2 ? sixteen : Uint8Array.from(image.data);
       return { bytes: checkSize(bytes, layout, 'JPEG'), colourConverted: false };
     }

@@ -11,11 +11,18 @@ export interface FrameGeometry {
 
 export function nativeFrameBytes(geometry: FrameGeometry): number {
   const pixels = geometry.rows * geometry.columns * geometry.samplesPerPixel;
-  return geometry.bitsAllocated === 1 ? Math.ceil(pixels / 8) : (pixels * geometry.bitsAllocated) / 8;
+  return geometry.bitsAllocated === 1
+    ? Math.ceil(pixels / 8)
+    : (pixels * geometry.bitsAllocated) / 8;
 }
 
 /** One frame of uncompressed pixel data, as a view into the file's bytes. */
-export function nativeFrame(dataSet: DataSet, element: Element, geometry: FrameGeometry, frame: number): Uint8Array {
+export function nativeFrame(
+  dataSet: DataSet,
+  element: Element,
+  geometry: FrameGeometry,
+  frame: number,
+): Uint8Array {
   const frameBytes = nativeFrameBytes(geometry);
   const end = (frame + 1) * frameBytes;
   const available = Math.min(element.length, dataSet.byteArray.length - element.dataOffset);
@@ -25,26 +32,45 @@ export function nativeFrame(dataSet: DataSet, element: Element, geometry: FrameG
         `(${geometry.columns}x${geometry.rows}, ${geometry.bitsAllocated} bits allocated)`,
     );
   }
-  return new Uint8Array(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + element.dataOffset + frame * frameBytes, frameBytes);
+  return new Uint8Array(
+    dataSet.byteArray.buffer,
+    dataSet.byteArray.byteOffset + element.dataOffset + frame * frameBytes,
+    frameBytes,
+  );
 }
 
 /** One frame of encapsulated pixel data: its fragments joined. */
-export function encapsulatedFrame(dataSet: DataSet, element: Element, frameCount: number, frame: number): Uint8Array {
+export function encapsulatedFrame(
+  dataSet: DataSet,
+  element: Element,
+  frameCount: number,
+  frame: number,
+): Uint8Array {
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) throw new Error('encapsulated pixel data has no fragments');
   const end = element.dataOffset + element.length;
   for (const f of fragments) {
-    if (f.position + f.length > dataSet.byteArray.length || (element.length > 0 && f.position + f.length > end + 8)) {
+    if (
+      f.position + f.length > dataSet.byteArray.length ||
+      (element.length > 0 && f.position + f.length > end + 8)
+    ) {
       throw new Error('a pixel data fragment runs past the end of the file');
     }
   }
   if (frameCount === 1) {
-    return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+    return dicomParser.readEncapsulatedPixelDataFromFragments(
+      dataSet,
+      element,
+      0,
+      fragments.length,
+    );
   }
   const offsets = element.basicOffsetTable ?? [];
   if (offsets.length > 0) {
     if (offsets.length !== frameCount) {
-      throw new Error(`basic offset table lists ${offsets.length} frames, the header says ${frameCount}`);
+      throw new Error(
+        `basic offset table lists ${offsets.length} frames, the header says ${frameCount}`,
+      );
     }
     return dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, offsets, fragments);
   }

@@ -43,9 +43,11 @@ function readLut(item: DataSet, signedPixels: boolean): LookupTable | undefined 
   const lut = new Uint16Array(entries);
   if (isByteData) {
     // Some writers pack 8-bit entries one a byte.
-    for (let i = 0; i < Math.min(entries, data.length); i++) lut[i] = item.byteArray[data.dataOffset + i];
+    for (let i = 0; i < Math.min(entries, data.length); i++)
+      lut[i] = item.byteArray[data.dataOffset + i];
   } else {
-    if (available < entries) throw new Error(`LUT declares ${entries} entries but holds ${available}`);
+    if (available < entries)
+      throw new Error(`LUT declares ${entries} entries but holds ${available}`);
     for (let i = 0; i < entries; i++) lut[i] = item.uint16('x00283006', i) ?? 0;
   }
   return {

@@ -34,7 +34,13 @@ function sniffBareSyntax(bytes: Uint8Array): string | undefined {
   const littleGroup = bytes[0] | (bytes[1] << 8);
   const bigGroup = (bytes[0] << 8) | bytes[1];
   // Data sets start with a low, even group (0x0008 typically).
-  if (explicit && bigGroup > 0 && bigGroup <= 0x0028 && bigGroup % 2 === 0 && littleGroup > 0x00ff) {
+  if (
+    explicit &&
+    bigGroup > 0 &&
+    bigGroup <= 0x0028 &&
+    bigGroup % 2 === 0 &&
+    littleGroup > 0x00ff
+  ) {
     return EXPLICIT_BE;
   }
   if (littleGroup === 0 || littleGroup > 0x0028 || littleGroup % 2 !== 0) return undefined;
@@ -70,7 +76,8 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
       input.set(bytes, 128);
     } else {
       bareSyntax = sniffBareSyntax(bytes);
-      if (!bareSyntax) throw new Error('not a DICOM file (no DICM prefix and no recognisable data set)');
+      if (!bareSyntax)
+        throw new Error('not a DICOM file (no DICM prefix and no recognisable data set)');
     }
   }
   let dataSet: DataSet;
@@ -80,7 +87,7 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
       inflater: inflateAfter as (arr: Uint8Array, position: number) => void,
     });
   } catch (error) {
-    throw new Error(`DICOM structure is damaged: ${parserMessage(error)}`);
+    throw new Error(`DICOM structure is damaged: ${parserMessage(error)}`, { cause: error });
   }
   const uid = (dataSet.string('x00020010') ?? bareSyntax ?? '').replace(/\0/g, '').trim();
   const transferSyntax = findTransferSyntax(uid);

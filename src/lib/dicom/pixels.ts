@@ -75,24 +75,36 @@ function maskStored(words: StoredPixels, format: SampleFormat): void {
 
 export function checkSampleFormat(format: SampleFormat): void {
   const { bitsAllocated, bitsStored, highBit } = format;
-  if (![1, 8, 16, 32].includes(bitsAllocated)) throw new Error(`Bits Allocated ${bitsAllocated} is not supported`);
+  if (![1, 8, 16, 32].includes(bitsAllocated))
+    throw new Error(`Bits Allocated ${bitsAllocated} is not supported`);
   if (bitsStored < 1 || bitsStored > bitsAllocated) {
     throw new Error(`Bits Stored ${bitsStored} does not fit in Bits Allocated ${bitsAllocated}`);
   }
   if (highBit < bitsStored - 1 || highBit >= bitsAllocated) {
-    throw new Error(`High Bit ${highBit} does not fit Bits Stored ${bitsStored} in Bits Allocated ${bitsAllocated}`);
+    throw new Error(
+      `High Bit ${highBit} does not fit Bits Stored ${bitsStored} in Bits Allocated ${bitsAllocated}`,
+    );
   }
 }
 
 /** Frame bytes (little-endian after codecs; file order for native data) to stored values. */
-export function toStoredValues(bytes: Uint8Array, format: SampleFormat, native: boolean): StoredPixels {
+export function toStoredValues(
+  bytes: Uint8Array,
+  format: SampleFormat,
+  native: boolean,
+): StoredPixels {
   checkSampleFormat(format);
   const pixelCount = format.rows * format.columns;
   const count = pixelCount * format.samplesPerPixel;
   if (format.bitsAllocated === 1) return unpackBits1(bytes, count);
   let raw = bytes;
   if (native && format.bigEndian) {
-    raw = format.bitsAllocated === 16 ? swapBytes16(raw) : format.bitsAllocated === 32 ? swapBytes32(raw) : raw;
+    raw =
+      format.bitsAllocated === 16
+        ? swapBytes16(raw)
+        : format.bitsAllocated === 32
+          ? swapBytes32(raw)
+          : raw;
   }
   if (native && format.samplesPerPixel > 1 && format.planarConfiguration === 1) {
     raw = interleavePlanes(raw, pixelCount, format.samplesPerPixel, format.bitsAllocated / 8);

@@ -5,20 +5,39 @@ import { storedRange, fullRangeWindow } from '../imaging/stats';
 import { parseDicomBytes } from './parse';
 import { encapsulatedFrame, nativeFrame, type FrameGeometry } from './frames';
 import { decodeFrame } from './decode-frame';
-import { checkSampleFormat, expandYbr422, toStoredValues, ybrFullToRgb, type SampleFormat } from './pixels';
+import {
+  checkSampleFormat,
+  expandYbr422,
+  toStoredValues,
+  ybrFullToRgb,
+  type SampleFormat,
+} from './pixels';
 import { readModalityLut, readVoiLuts, readWindowPresets } from './luts';
 import { readPatientMetadata, readPixelSpacing, readSafeMetadata } from './metadata';
 
 const GRAY = new Set(['MONOCHROME1', 'MONOCHROME2']);
-const COLOUR = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_ICT', 'YBR_RCT', 'YBR_PARTIAL_420']);
+const COLOUR = new Set([
+  'RGB',
+  'YBR_FULL',
+  'YBR_FULL_422',
+  'YBR_ICT',
+  'YBR_RCT',
+  'YBR_PARTIAL_420',
+]);
 
 function required(dataSet: DataSet, tag: string, name: string): number {
   const value = dataSet.uint16(tag);
-  if (value === undefined) throw new Error(`${name} ${tag.replace('x', '(').replace(/(....)(....)/, '$1,$2')}) is missing`);
+  if (value === undefined)
+    throw new Error(
+      `${name} ${tag.replace('x', '(').replace(/(....)(....)/, '$1,$2')}) is missing`,
+    );
   return value;
 }
 
-function readFormat(dataSet: DataSet, bigEndian: boolean): { format: SampleFormat; photometric: string; frameCount: number } {
+function readFormat(
+  dataSet: DataSet,
+  bigEndian: boolean,
+): { format: SampleFormat; photometric: string; frameCount: number } {
   const rows = required(dataSet, 'x00280010', 'Rows');
   const columns = required(dataSet, 'x00280011', 'Columns');
   if (rows === 0 || columns === 0) throw new Error(`image size ${columns}x${rows} is empty`);
@@ -26,19 +45,29 @@ function readFormat(dataSet: DataSet, bigEndian: boolean): { format: SampleForma
   const bitsAllocated = required(dataSet, 'x00280100', 'Bits Allocated');
   const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
   const highBit = dataSet.uint16('x00280102') ?? bitsStored - 1;
-  const photometric = (dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim();
+  const photometric = (
+    dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
+  ).trim();
   const frameCount = Math.max(1, dataSet.intString('x00280008') ?? 1);
   const pixels = rows * columns;
   if (pixels > LIMITS.maxPixels) {
-    throw new Error(`image size ${columns}x${rows} (${(pixels / 1e6).toFixed(0)} megapixels) is over the ${LIMITS.maxPixels / 1e6}-megapixel limit`);
+    throw new Error(
+      `image size ${columns}x${rows} (${(pixels / 1e6).toFixed(0)} megapixels) is over the ${LIMITS.maxPixels / 1e6}-megapixel limit`,
+    );
   }
-  if (frameCount > LIMITS.maxFrames) throw new Error(`${frameCount} frames is over the ${LIMITS.maxFrames}-frame limit`);
-  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new Error(`Samples per Pixel ${samplesPerPixel} is not supported`);
+  if (frameCount > LIMITS.maxFrames)
+    throw new Error(`${frameCount} frames is over the ${LIMITS.maxFrames}-frame limit`);
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3)
+    throw new Error(`Samples per Pixel ${samplesPerPixel} is not supported`);
   if (samplesPerPixel === 1 && !GRAY.has(photometric)) {
-    throw new Error(`photometric interpretation ${photometric} is not supported for one sample a pixel`);
+    throw new Error(
+      `photometric interpretation ${photometric} is not supported for one sample a pixel`,
+    );
   }
   if (samplesPerPixel === 3 && !COLOUR.has(photometric)) {
-    throw new Error(`photometric interpretation ${photometric} is not supported for three samples a pixel`);
+    throw new Error(
+      `photometric interpretation ${photometric} is not supported for three samples a pixel`,
+    );
   }
   const format: SampleFormat = {
     rows,
@@ -60,9 +89,16 @@ export interface DicomReadOptions {
 }
 
 /** Throws Error with a reason (no file name: the caller adds it). */
-export async function readDicom(source: string, bytes: Uint8Array, options: DicomReadOptions = {}): Promise<Radiograph> {
+export async function readDicom(
+  source: string,
+  bytes: Uint8Array,
+  options: DicomReadOptions = {},
+): Promise<Radiograph> {
   const { dataSet, transferSyntax } = parseDicomBytes(bytes);
-  const { format, photometric, frameCount } = readFormat(dataSet, transferSyntax.bigEndian === true);
+  const { format, photometric, frameCount } = readFormat(
+    dataSet,
+    transferSyntax.bigEndian === true,
+  );
   const frame = options.frame ?? 0;
   if (!Number.isInteger(frame) || frame < 0 || frame >= frameCount) {
     throw new Error(`frame ${frame + 1} was asked for, the file has ${frameCount}`);
@@ -70,28 +106,42 @@ export async function readDicom(source: string, bytes: Uint8Array, options: Dico
   const element = dataSet.elements.x7fe00010;
   if (!element) {
     const other = dataSet.elements.x7fe00008 || dataSet.elements.x7fe00009;
-    throw new Error(other ? 'float pixel data is not supported' : 'no pixel data (7FE0,0010) in the file');
+    throw new Error(
+      other ? 'float pixel data is not supported' : 'no pixel data (7FE0,0010) in the file',
+    );
   }
   const geometry: FrameGeometry = { ...format, frameCount };
   const native = transferSyntax.encoding === 'native';
   const ybr422Native = native && photometric === 'YBR_FULL_422';
-  if (native && element.encapsulatedPixelData) throw new Error('pixel data is encapsulated but the transfer syntax is uncompressed');
-  if (!native && !element.encapsulatedPixelData) throw new Error(`pixel data is not encapsulated, as ${transferSyntax.name} requires`);
+  if (native && element.encapsulatedPixelData)
+    throw new Error('pixel data is encapsulated but the transfer syntax is uncompressed');
+  if (!native && !element.encapsulatedPixelData)
+    throw new Error(`pixel data is not encapsulated, as ${transferSyntax.name} requires`);
   let encoded: Uint8Array;
   if (ybr422Native) {
     const frameBytes = Math.ceil(format.columns / 2) * 4 * format.rows;
     const start = element.dataOffset + frame * frameBytes;
-    if (start + frameBytes > Math.min(bytes.length, element.dataOffset + element.length) || format.bitsAllocated !== 8) {
+    if (
+      start + frameBytes > Math.min(bytes.length, element.dataOffset + element.length) ||
+      format.bitsAllocated !== 8
+    ) {
       throw new Error('YBR_FULL_422 pixel data is shorter than the image');
     }
-    encoded = expandYbr422(dataSet.byteArray.subarray(start, start + frameBytes), format.rows, format.columns);
+    encoded = expandYbr422(
+      dataSet.byteArray.subarray(start, start + frameBytes),
+      format.rows,
+      format.columns,
+    );
   } else {
-    encoded = native ? nativeFrame(dataSet, element, geometry, frame) : encapsulatedFrame(dataSet, element, frameCount, frame);
+    encoded = native
+      ? nativeFrame(dataSet, element, geometry, frame)
+      : encapsulatedFrame(dataSet, element, frameCount, frame);
   }
   const decoded = await decodeFrame(transferSyntax, encoded, format);
   const stored = toStoredValues(decoded.bytes, format, native && !ybr422Native);
   const colour = format.samplesPerPixel === 3;
-  if (colour && photometric.startsWith('YBR_FULL') && !decoded.colourConverted) ybrFullToRgb(stored);
+  if (colour && photometric.startsWith('YBR_FULL') && !decoded.colourConverted)
+    ybrFullToRgb(stored);
   const outPhotometric: Photometric = colour ? 'RGB' : (photometric as Photometric);
 
   const paddingValue = readPadding(dataSet, 'x00280120', format.signed);
@@ -141,4 +191,3 @@ function readPadding(dataSet: DataSet, tag: string, signed: boolean): number | u
   if (value === undefined) return undefined;
   return signed && value > 0x7fff ? value - 0x10000 : value;
 }
-

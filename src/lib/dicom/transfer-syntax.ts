@@ -19,21 +19,48 @@ export interface TransferSyntax {
 }
 
 const SYNTAXES: TransferSyntax[] = [
-  { uid: '1.2.840.10008.1.2', name: 'Implicit VR Little Endian', encoding: 'native', implicitVr: true },
+  {
+    uid: '1.2.840.10008.1.2',
+    name: 'Implicit VR Little Endian',
+    encoding: 'native',
+    implicitVr: true,
+  },
   { uid: '1.2.840.10008.1.2.1', name: 'Explicit VR Little Endian', encoding: 'native' },
-  { uid: '1.2.840.10008.1.2.1.99', name: 'Deflated Explicit VR Little Endian', encoding: 'native', deflated: true },
-  { uid: '1.2.840.10008.1.2.2', name: 'Explicit VR Big Endian', encoding: 'native', bigEndian: true },
+  {
+    uid: '1.2.840.10008.1.2.1.99',
+    name: 'Deflated Explicit VR Little Endian',
+    encoding: 'native',
+    deflated: true,
+  },
+  {
+    uid: '1.2.840.10008.1.2.2',
+    name: 'Explicit VR Big Endian',
+    encoding: 'native',
+    bigEndian: true,
+  },
   { uid: '1.2.840.10008.1.2.5', name: 'RLE Lossless', encoding: 'rle' },
   { uid: '1.2.840.10008.1.2.4.50', name: 'JPEG Baseline (Process 1)', encoding: 'jpeg-dct' },
   { uid: '1.2.840.10008.1.2.4.51', name: 'JPEG Extended (Process 2 & 4)', encoding: 'jpeg-dct' },
   { uid: '1.2.840.10008.1.2.4.57', name: 'JPEG Lossless (Process 14)', encoding: 'jpeg-lossless' },
-  { uid: '1.2.840.10008.1.2.4.70', name: 'JPEG Lossless, First-Order Prediction (Process 14 SV1)', encoding: 'jpeg-lossless' },
+  {
+    uid: '1.2.840.10008.1.2.4.70',
+    name: 'JPEG Lossless, First-Order Prediction (Process 14 SV1)',
+    encoding: 'jpeg-lossless',
+  },
   { uid: '1.2.840.10008.1.2.4.80', name: 'JPEG-LS Lossless', encoding: 'jpeg-ls' },
   { uid: '1.2.840.10008.1.2.4.81', name: 'JPEG-LS Near-Lossless', encoding: 'jpeg-ls' },
   { uid: '1.2.840.10008.1.2.4.90', name: 'JPEG 2000 (Lossless Only)', encoding: 'jpeg2000' },
   { uid: '1.2.840.10008.1.2.4.91', name: 'JPEG 2000', encoding: 'jpeg2000' },
-  { uid: '1.2.840.10008.1.2.4.201', name: 'High-Throughput JPEG 2000 (Lossless Only)', encoding: 'htj2k' },
-  { uid: '1.2.840.10008.1.2.4.202', name: 'High-Throughput JPEG 2000 with RPCL (Lossless Only)', encoding: 'htj2k' },
+  {
+    uid: '1.2.840.10008.1.2.4.201',
+    name: 'High-Throughput JPEG 2000 (Lossless Only)',
+    encoding: 'htj2k',
+  },
+  {
+    uid: '1.2.840.10008.1.2.4.202',
+    name: 'High-Throughput JPEG 2000 with RPCL (Lossless Only)',
+    encoding: 'htj2k',
+  },
   { uid: '1.2.840.10008.1.2.4.203', name: 'High-Throughput JPEG 2000', encoding: 'htj2k' },
 ];
 

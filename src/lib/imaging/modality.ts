@@ -17,7 +17,8 @@ export function toModality(r: Radiograph): Float32Array {
   const out = new Float32Array(count);
   const s = r.stored;
   if (r.samplesPerPixel === 3) {
-    for (let i = 0; i < count; i++) out[i] = 0.299 * s[3 * i] + 0.587 * s[3 * i + 1] + 0.114 * s[3 * i + 2];
+    for (let i = 0; i < count; i++)
+      out[i] = 0.299 * s[3 * i] + 0.587 * s[3 * i + 1] + 0.114 * s[3 * i + 2];
     return out;
   }
   const modality = modalityOf(r);
@@ -49,7 +50,8 @@ export function toDisplay8(r: Radiograph, window?: Window, invert = false): Uint
   } else if (!window && lut) {
     const last = lut.data.length - 1;
     const scale = 255 / (2 ** lut.bitsPerEntry - 1);
-    voi = (x) => lut.data[Math.min(last, Math.max(0, Math.round(x) - lut.firstValueMapped))] * scale;
+    voi = (x) =>
+      lut.data[Math.min(last, Math.max(0, Math.round(x) - lut.firstValueMapped))] * scale;
   } else {
     voi = windowFunction(window ?? r.windows[0] ?? { center: 127.5, width: 256 });
   }

@@ -9,7 +9,11 @@ export interface OpenOptions {
 }
 
 /** Opens a file's bytes; any failure becomes an InputError naming the file. */
-export async function openImage(source: string, bytes: Uint8Array, options: OpenOptions = {}): Promise<Radiograph> {
+export async function openImage(
+  source: string,
+  bytes: Uint8Array,
+  options: OpenOptions = {},
+): Promise<Radiograph> {
   try {
     if (bytes.length === 0) throw new Error('the file is empty');
     if (isPng(bytes)) return readPng(source, bytes);
@@ -17,7 +21,12 @@ export async function openImage(source: string, bytes: Uint8Array, options: Open
     return await readDicom(source, bytes, options);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    const reason = error instanceof Error ? error.message : typeof error === 'string' ? error : `unexpected failure (${String(error)})`;
+    const reason =
+      error instanceof Error
+        ? error.message
+        : typeof error === 'string'
+          ? error
+          : `unexpected failure (${String(error)})`;
     throw new InputError(source, reason);
   }
 }

@@ -4,7 +4,8 @@
  */
 
 /** Stored sample values exactly as decoded, before any LUT. */
-export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Uint32Array;
+export type StoredPixels =
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Uint32Array;
 
 export type SourceKind = 'dicom' | 'png' | 'jpeg';
 

@@ -5,22 +5,31 @@ import { readJpegFrameHeader } from './jpeg-header';
 import { fullRangeWindow, storedRange } from './stats';
 import { LIMITS, type Radiograph, type StoredPixels } from './radiograph';
 
-export const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+export const isPng = (b: Uint8Array) =>
+  b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 export const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
 function checkSize(width: number, height: number): void {
   if (width === 0 || height === 0) throw new Error(`image size ${width}x${height} is empty`);
   if (width * height > LIMITS.maxPixels) {
-    throw new Error(`image size ${width}x${height} is over the ${LIMITS.maxPixels / 1e6}-megapixel limit`);
+    throw new Error(
+      `image size ${width}x${height} is over the ${LIMITS.maxPixels / 1e6}-megapixel limit`,
+    );
   }
 }
 
 /** Drops alpha and keeps 1 or 3 samples a pixel. */
-function dropAlpha(data: Uint8Array | Uint16Array, channels: number, keep: 1 | 3): Uint8Array | Uint16Array {
+function dropAlpha(
+  data: Uint8Array | Uint16Array,
+  channels: number,
+  keep: 1 | 3,
+): Uint8Array | Uint16Array {
   if (channels === keep) return data;
   const count = data.length / channels;
-  const out = data instanceof Uint16Array ? new Uint16Array(count * keep) : new Uint8Array(count * keep);
-  for (let p = 0; p < count; p++) for (let c = 0; c < keep; c++) out[p * keep + c] = data[p * channels + c];
+  const out =
+    data instanceof Uint16Array ? new Uint16Array(count * keep) : new Uint8Array(count * keep);
+  for (let p = 0; p < count; p++)
+    for (let c = 0; c < keep; c++) out[p * keep + c] = data[p * channels + c];
   return out;
 }
 
@@ -32,7 +41,8 @@ function collapseGrayRgb(rgb: StoredPixels, tolerance: number): StoredPixels | u
   const count = rgb.length / 3;
   for (let p = 0; p < count; p++) {
     const r = rgb[3 * p];
-    if (Math.abs(r - rgb[3 * p + 1]) > tolerance || Math.abs(r - rgb[3 * p + 2]) > tolerance) return undefined;
+    if (Math.abs(r - rgb[3 * p + 1]) > tolerance || Math.abs(r - rgb[3 * p + 2]) > tolerance)
+      return undefined;
   }
   const gray = rgb instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count);
   for (let p = 0; p < count; p++) {
@@ -97,9 +107,13 @@ export function readPng(source: string, bytes: Uint8Array): Radiograph {
   try {
     png = decodePng(bytes);
   } catch (error) {
-    throw new Error(`PNG data could not be decoded (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(
+      `PNG data could not be decoded (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
-  let data: Uint8Array | Uint16Array = png.data instanceof Uint8ClampedArray ? new Uint8Array(png.data.buffer) : png.data;
+  let data: Uint8Array | Uint16Array =
+    png.data instanceof Uint8ClampedArray ? new Uint8Array(png.data.buffer) : png.data;
   let channels = png.channels;
   let depth: number = png.depth;
   if (png.palette) {
@@ -112,23 +126,47 @@ export function readPng(source: string, bytes: Uint8Array): Radiograph {
   }
   const gray = channels <= 2;
   const pixels = dropAlpha(data, channels, gray ? 1 : 3);
-  return rasterRadiograph(source, 'png', png.width, png.height, pixels, gray ? 1 : 3, depth, `PNG ${depth}-bit ${gray ? 'grayscale' : 'colour'}`);
+  return rasterRadiograph(
+    source,
+    'png',
+    png.width,
+    png.height,
+    pixels,
+    gray ? 1 : 3,
+    depth,
+    `PNG ${depth}-bit ${gray ? 'grayscale' : 'colour'}`,
+  );
 }
 
 export async function readJpeg(source: string, bytes: Uint8Array): Promise<Radiograph> {
   const header = readJpegFrameHeader(bytes);
   if (!header) throw new Error('JPEG file has no frame header (SOF) before its end');
   checkSize(header.width, header.height);
-  if (header.precision !== 8) throw new Error(`${header.precision}-bit JPEG files are supported only inside DICOM`);
+  if (header.precision !== 8)
+    throw new Error(`${header.precision}-bit JPEG files are supported only inside DICOM`);
   let decoded;
   try {
     decoded = await decodeWithCodec('libjpegturbo', bytes);
   } catch (error) {
-    throw new Error(`JPEG data could not be decoded (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(
+      `JPEG data could not be decoded (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
   const { width, height, componentCount } = decoded.info;
-  if (componentCount !== 1 && componentCount !== 3) throw new Error(`JPEG with ${componentCount} components is not supported`);
+  if (componentCount !== 1 && componentCount !== 3)
+    throw new Error(`JPEG with ${componentCount} components is not supported`);
   const expected = width * height * componentCount;
-  if (decoded.bytes.length < expected) throw new Error('JPEG data ends before the image is complete');
-  return rasterRadiograph(source, 'jpeg', width, height, decoded.bytes.subarray(0, expected), componentCount, 8, 'JPEG');
+  if (decoded.bytes.length < expected)
+    throw new Error('JPEG data ends before the image is complete');
+  return rasterRadiograph(
+    source,
+    'jpeg',
+    width,
+    height,
+    decoded.bytes.subarray(0, expected),
+    componentCount,
+    8,
+    'JPEG',
+  );
 }

@@ -503,7 +503,6 @@ function decodeScan(
   for (let m = 0; m < mcuCount; m++) {
     if (restartInterval > 0 && m > 0 && m % restartInterval === 0) {
       reader.restart();
-      for (const p of parts) p.comp.pred = 0;
     }
     if (single) {
       const bw = parts[0].comp.blocksW;

@@ -26,7 +26,15 @@ export function decodeRle(
     const sample = Math.floor(segment / bytesPerSample);
     // Segment 0 of a sample is its most significant byte; little-endian puts that last.
     const byteInSample = bytesPerSample - 1 - (segment % bytesPerSample);
-    unpackBits(encoded, start, end, out, sample * bytesPerSample + byteInSample, expected, pixelCount);
+    unpackBits(
+      encoded,
+      start,
+      end,
+      out,
+      sample * bytesPerSample + byteInSample,
+      expected,
+      pixelCount,
+    );
   }
   return out;
 }

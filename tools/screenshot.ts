@@ -1,0 +1,56 @@
+/**
+ * README screenshots of the viewer: `npx tsx tools/screenshot.ts`.
+ * Starts the dev server, opens the NEMA hip (RG2) and tibia (RG3) radiographs in
+ * headless Chromium and writes docs/viewer-hip.png and docs/viewer-tibia.png (1280x800).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  PROJECT_ROOT,
+  afterNextRender,
+  launchChromium,
+  startDevServer,
+  waitForShown,
+} from '../tests/helpers/browser';
+import { dataPath } from '../tests/helpers/data';
+
+const SHOTS = [
+  { file: 'RG2_UNC.dcm', out: 'docs/viewer-hip.png' },
+  { file: 'RG3_JLSL.dcm', out: 'docs/viewer-tibia.png' },
+];
+
+async function main(): Promise<void> {
+  const files = SHOTS.map((s) => dataPath('dicom', s.file));
+  await mkdir(path.join(PROJECT_ROOT, 'docs'), { recursive: true });
+  const server = await startDevServer();
+  try {
+    const browser = await launchChromium({ width: 1280, height: 800 });
+    try {
+      const { page } = browser;
+      await page.goto(server.url);
+      await page.getByTestId('file-input').setInputFiles(files);
+      for (const shot of SHOTS) await waitForShown(page, shot.file);
+      for (const shot of SHOTS) {
+        const entry = page.getByTestId('entry').filter({ hasText: shot.file }).getByRole('button');
+        await afterNextRender(page, () => entry.click());
+        // Rest the pointer on the image so the status bar shows a pixel readout.
+        const box = await page.getByTestId('viewer').boundingBox();
+        if (box) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.45);
+        await page.waitForTimeout(200);
+        const out = path.join(PROJECT_ROOT, shot.out);
+        await page.screenshot({ path: out });
+        console.log(`wrote ${path.relative(process.cwd(), out)}`);
+      }
+      if (browser.errors.length > 0) console.warn(`page errors:\n${browser.errors.join('\n')}`);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
