@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openImage } from '../../src/lib/imaging/open';
 import type { Radiograph } from '../../src/lib/imaging/radiograph';
 import { readData } from '../helpers/data';
-import { TS, makeImage, writeDicom } from '../helpers/dicom-writer';
+import { makeImage, writeDicom } from '../helpers/dicom-writer';
 import { gdcmDecodedPixels, requireTool } from '../helpers/native';
 
 const SIZE = 384;

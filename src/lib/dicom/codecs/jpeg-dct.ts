@@ -200,7 +200,7 @@ class EntropyReader {
     comp.pred = pred;
     coef[0] = pred * q[0];
     let n = 0;
-    for (let k = 1; k < 64; ) {
+    for (let k = 1; k < 64;) {
       const rs = this.decodeHuff(ac);
       const s = rs & 15;
       const r = rs >> 4;
@@ -210,7 +210,8 @@ class EntropyReader {
         continue;
       }
       k += r;
-      if (k > 63) throw new Error('JPEG AC coefficients run past the end of a block (corrupt data)');
+      if (k > 63)
+        throw new Error('JPEG AC coefficients run past the end of a block (corrupt data)');
       const z = ZIGZAG[k];
       coef[z] = this.receiveExtend(s) * q[k];
       touched[n++] = z;
@@ -225,7 +226,10 @@ class EntropyReader {
     let p = this.pos;
     if (this.marker < 0) {
       // Still inside data: tolerate stray bytes before the marker, as libjpeg does.
-      while (p + 1 < data.length && !(data[p] === 0xff && data[p + 1] !== 0 && data[p + 1] !== 0xff))
+      while (
+        p + 1 < data.length &&
+        !(data[p] === 0xff && data[p + 1] !== 0 && data[p + 1] !== 0xff)
+      )
         p++;
     } else {
       while (p + 1 < data.length && data[p] === 0xff && data[p + 1] === 0xff) p++;
@@ -266,7 +270,14 @@ const C3 = cos16(3);
 const C5 = cos16(5);
 const C7 = cos16(7);
 
-function idct1d(src: Float64Array, si: number, ss: number, dst: Float64Array, di: number, ds: number): void {
+function idct1d(
+  src: Float64Array,
+  si: number,
+  ss: number,
+  dst: Float64Array,
+  di: number,
+  ds: number,
+): void {
   const x0 = src[si];
   const x1 = src[si + ss];
   const x2 = src[si + 2 * ss];
@@ -298,7 +309,13 @@ function idct1d(src: Float64Array, si: number, ss: number, dst: Float64Array, di
 }
 
 /** IDCT of `coef` into an 8x8 block of `out`, level-shifted, rounded and clamped. */
-function idctBlock(out: Uint16Array, off: number, stride: number, shift: number, max: number): void {
+function idctBlock(
+  out: Uint16Array,
+  off: number,
+  stride: number,
+  shift: number,
+  max: number,
+): void {
   for (let c = 0; c < 8; c++) {
     // Columns with no AC terms are flat: common, and cheap to spot.
     if (
@@ -503,6 +520,7 @@ function decodeScan(
   for (let m = 0; m < mcuCount; m++) {
     if (restartInterval > 0 && m > 0 && m % restartInterval === 0) {
       reader.restart();
+      for (const p of parts) p.comp.pred = 0;
     }
     if (single) {
       const bw = parts[0].comp.blocksW;
@@ -682,7 +700,8 @@ export function decodeDctJpeg(bytes: Uint8Array): DctJpegImage {
         const ac = acTables[tdta & 15];
         const qt = quant[comp.tq];
         if (!dc || !ac) throw new Error(`JPEG scan uses an undefined Huffman table (${hex(tdta)})`);
-        if (!qt) throw new Error(`JPEG component ${id} uses undefined quantisation table ${comp.tq}`);
+        if (!qt)
+          throw new Error(`JPEG component ${id} uses undefined quantisation table ${comp.tq}`);
         parts.push({ comp, dc, ac, q: Float64Array.from(qt) });
       }
       // Ss, Se, Ah/Al mean nothing in sequential mode; some encoders write Se=0
