@@ -174,9 +174,7 @@ class EntropyReader {
       }
     }
     throw new Error(
-      this.pad > 0
-        ? 'JPEG data ends inside the scan'
-        : 'JPEG entropy-coded data holds a code missing from its Huffman table (corrupt data)',
+      'JPEG entropy-coded data holds a code missing from its Huffman table (corrupt data)',
     );
   }
 
@@ -517,31 +515,41 @@ function decodeScan(
     }
   };
 
+  // Past a marker or the end the reader feeds zero bits, so a short scan still
+  // "decodes": check after each MCU whether it used any of them.
+  const cutShort = (m: number, cause?: unknown): Error => {
+    const where = `after ${m} of ${mcuCount} MCUs`;
+    return new Error(
+      reader.marker === END_OF_DATA
+        ? `JPEG data ends inside the scan (${where})`
+        : `JPEG scan cut short by marker FF${hex(reader.marker)} (${where})`,
+      { cause },
+    );
+  };
   for (let m = 0; m < mcuCount; m++) {
-    if (restartInterval > 0 && m > 0 && m % restartInterval === 0) {
-      reader.restart();
-      for (const p of parts) p.comp.pred = 0;
-    }
-    if (single) {
-      const bw = parts[0].comp.blocksW;
-      decodeOne(parts[0], m % bw, Math.floor(m / bw));
-    } else {
-      const mx = m % frame.mcusX;
-      const my = Math.floor(m / frame.mcusX);
-      for (const p of parts) {
-        const { h, v } = p.comp;
-        for (let y = 0; y < v; y++)
-          for (let x = 0; x < h; x++) decodeOne(p, mx * h + x, my * v + y);
+    try {
+      if (restartInterval > 0 && m > 0 && m % restartInterval === 0) {
+        reader.restart();
+        for (const p of parts) p.comp.pred = 0;
       }
+      if (single) {
+        const bw = parts[0].comp.blocksW;
+        decodeOne(parts[0], m % bw, Math.floor(m / bw));
+      } else {
+        const mx = m % frame.mcusX;
+        const my = Math.floor(m / frame.mcusX);
+        for (const p of parts) {
+          const { h, v } = p.comp;
+          for (let y = 0; y < v; y++)
+            for (let x = 0; x < h; x++) decodeOne(p, mx * h + x, my * v + y);
+        }
+      }
+    } catch (err) {
+      // Garbage decoded from that zero padding means the data ran out, not that it is corrupt.
+      if (reader.marker >= 0 && reader.count - reader.pad < 16) throw cutShort(m, err);
+      throw err;
     }
-    if (reader.overrun) {
-      const where = `after ${m} of ${mcuCount} MCUs`;
-      throw new Error(
-        reader.marker === END_OF_DATA
-          ? `JPEG data ends inside the scan (${where})`
-          : `JPEG scan cut short by marker FF${hex(reader.marker)} (${where})`,
-      );
-    }
+    if (reader.overrun) throw cutShort(m);
   }
   return reader.endOfScan();
 }
