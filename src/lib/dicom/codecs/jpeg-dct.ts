@@ -10,6 +10,7 @@
  * interleaved. No colour conversion is done: in DICOM the Photometric
  * Interpretation says what the components are, so the caller converts.
  */
+import { LIMITS } from '../../imaging/radiograph';
 
 export interface DctJpegImage {
   width: number;
@@ -22,7 +23,7 @@ export interface DctJpegImage {
 }
 
 /** Images with more pixels than this are refused before anything is allocated for them. */
-const MAX_PIXELS = 100e6;
+const MAX_PIXELS = LIMITS.maxPixels;
 
 /** Frame types we refuse, named in the error so the user learns what the file is. */
 const UNSUPPORTED_SOF: Record<number, string> = {
