@@ -13,7 +13,9 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // Naming the worker as an entry lets Vite pre-bundle its dependencies at start-up;
+  // otherwise it finds them when the worker loads and reloads the page, losing opened files.
+  optimizeDeps: { entries: ['index.html', 'workers/*.worker.ts'], exclude: ['onnxruntime-web'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
   test: {
     include: ['tests/**/*.test.ts'],

@@ -7,6 +7,11 @@ declare module 'cornerstone-core';
 // Its package.json names a .d.ts it does not ship.
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
-    decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
+    decode(
+      buffer: ArrayBuffer,
+      offset: number,
+      length: number,
+      numBytes?: number,
+    ): Uint8Array | Uint16Array;
   }
 }
