@@ -3,6 +3,7 @@
  * (already in memory on the main thread) into a cornerstone image object.
  */
 import type { LookupTable, Radiograph } from '../../lib/imaging/radiograph';
+import { fullRangeWindow, storedRange } from '../../lib/imaging/stats';
 import { cornerstone, type CornerstoneImage, type CornerstoneLut } from './cornerstone';
 
 export const SCHEME = 'skelex';
@@ -67,51 +68,34 @@ function modalityLutFromZero(table: LookupTable, maxStored: number): Cornerstone
   return { firstValueMapped: 0, numBitsPerEntry: table.bitsPerEntry, lut };
 }
 
-/** Interleaved RGB to RGBA (opaque), the layout cornerstone's colour renderer reads. */
-export function rgbToRgba(rgb: ArrayLike<number>, pixelCount: number): Uint8ClampedArray {
+/**
+ * Interleaved RGB to opaque 8-bit RGBA, the layout cornerstone's colour renderer
+ * reads; 16-bit colour (PNG) keeps its top 8 bits.
+ */
+export function rgbToRgba(rgb: ArrayLike<number>, pixelCount: number, bits = 8): Uint8ClampedArray {
   const rgba = new Uint8ClampedArray(pixelCount * 4);
+  const scale = 2 ** -Math.max(0, bits - 8);
   for (let i = 0, j = 0; i < pixelCount; i++, j += 3) {
     const o = i * 4;
-    rgba[o] = rgb[j];
-    rgba[o + 1] = rgb[j + 1];
-    rgba[o + 2] = rgb[j + 2];
+    rgba[o] = rgb[j] * scale;
+    rgba[o + 1] = rgb[j + 1] * scale;
+    rgba[o + 2] = rgb[j + 2] * scale;
     rgba[o + 3] = 255;
   }
   return rgba;
 }
 
-/** The default window: the file's first preset, else the full stored range in modality units. */
-export function defaultWindow(r: Radiograph): { center: number; width: number } {
-  const preset = r.windows[0];
-  if (preset && preset.width > 0) return { center: preset.center, width: preset.width };
-  const lo = r.minStored * r.rescaleSlope + r.rescaleIntercept;
-  const hi = r.maxStored * r.rescaleSlope + r.rescaleIntercept;
-  return { center: (lo + hi) / 2, width: Math.max(Math.abs(hi - lo), 1) };
-}
-
-/**
- * Range of every stored value, padding included: cornerstone builds its lookup table
- * over [minPixelValue, maxPixelValue] and paints values outside it black.
- */
-export function storedRange(r: Radiograph): { min: number; max: number } {
-  let min = r.minStored;
-  let max = r.maxStored;
-  const values = r.stored;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < min) min = v;
-    else if (v > max) max = v;
-  }
-  return { min, max };
-}
-
 export function toCornerstoneImage(imageId: string, r: Radiograph): CornerstoneImage {
   const color = r.samplesPerPixel === 3;
-  const range = color ? { min: 0, max: 255 } : storedRange(r);
+  // Every stored value, padding included: cornerstone builds its lookup table over
+  // [minPixelValue, maxPixelValue] and paints values outside it black.
+  const range = color ? { min: 0, max: 255 } : storedRange(r.stored, 1);
   const pixelCount = r.width * r.height;
   let rgba: Uint8ClampedArray | undefined;
-  const getPixelData = color ? () => (rgba ??= rgbToRgba(r.stored, pixelCount)) : () => r.stored;
-  const window = color ? { center: 127.5, width: 256 } : defaultWindow(r);
+  const getPixelData = color
+    ? () => (rgba ??= rgbToRgba(r.stored, pixelCount, r.bitsStored))
+    : () => r.stored;
+  const window = color ? { center: 127.5, width: 256 } : (r.windows[0] ?? fullRangeWindow(r));
   const voi = r.voiLuts[0];
   const modality = r.modalityLut ? modalityLutFromZero(r.modalityLut, range.max) : undefined;
   return {
