@@ -7,7 +7,7 @@ import { blobByteSource, bytesByteSource } from '../../src/lib/convert/byte-sour
 import {
   openDirectoryByteSources,
   openFileByteSource,
-} from '../../src/lib/convert/byte-source.node';
+} from '../../src/lib/convert/byte-source-node';
 import { openCheckpointFolder } from '../../src/lib/convert/checkpoint-folder';
 import {
   parseClassesTxt,

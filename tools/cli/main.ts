@@ -1,25 +1,37 @@
 /** Dispatches `skelex <command>`; each command lives in its own module. */
 import { inspect } from './inspect';
+import { convert } from './convert';
 
 const USAGE = `usage: skelex <command> [options]
 
 commands:
   inspect FILE... [--json]   decode DICOM/PNG/JPEG files and describe their pixels
+  convert CKPT_DIR --out BUNDLE_DIR [--variants fp32,fp16,int8,q4]
+                             turn a Hugging Face ViT/ViTMAE checkpoint into a model bundle
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const out = (line: string) => process.stdout.write(line + '\n');
-  switch (command) {
-    case 'inspect':
-      return inspect(rest, out);
-    case undefined:
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`skelex: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      return 2;
+  try {
+    switch (command) {
+      case 'inspect':
+        return await inspect(rest, out);
+      case 'convert':
+        return await convert(rest);
+      case undefined:
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`skelex: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    // One line a user can act on; no stack trace.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`skelex ${command}: ${message.split('\n')[0]}\n`);
+    return 1;
   }
 }

@@ -3,7 +3,7 @@
  * Blob too). Every `read` returns a fresh Uint8Array the caller owns, starting
  * at byte offset 0 of its own buffer, so readers can view it as wider typed
  * arrays without copying it again. The Node file source lives in
- * `byte-source.node.ts`, out of the browser's import graph.
+ * `byte-source-node.ts`, out of the browser's import graph.
  */
 import type { ByteSource } from './tensors';
 
