@@ -2,8 +2,8 @@
  * Turns one frame's encoded bytes into little-endian samples, interleaved per
  * pixel, `bitsAllocated / 8` bytes each: the one layout pixels.ts reads.
  */
-import { Decoder as LosslessJpegDecoder } from 'jpeg-lossless-decoder-js';
 import { decodeWithCodec, type CodecName } from './codecs/wasm';
+import type { LosslessJpegImage } from './codecs/jpeg-lossless';
 import { decodeRle } from './codecs/rle';
 import type { TransferSyntax } from './transfer-syntax';
 import { readJpegFrameHeader } from '../imaging/jpeg-header';
@@ -120,16 +120,36 @@ export async function decodeFrame(
     case 'htj2k':
       return decodeWasm('openjph', encoded, layout, 'HTJ2K');
     case 'jpeg-lossless': {
-      let samples: Uint8Array | Uint16Array;
+      let image: LosslessJpegImage;
       try {
-        const copy = encoded.slice();
-        samples = new LosslessJpegDecoder().decode(copy.buffer, 0, copy.length, bytesPer(layout));
+        // Loaded when first needed, like the DCT decoder whose Huffman code it shares.
+        const { decodeLosslessJpeg } = await import('./codecs/jpeg-lossless');
+        image = decodeLosslessJpeg(encoded);
       } catch (error) {
         throw new Error(`JPEG Lossless data could not be decoded (${describe(error)})`, {
           cause: error,
         });
       }
-      const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+      if (image.width !== layout.columns || image.height !== layout.rows) {
+        throw new Error(
+          `JPEG Lossless stream is ${image.width}x${image.height}, the header says ${layout.columns}x${layout.rows}`,
+        );
+      }
+      if (image.components !== layout.samplesPerPixel) {
+        throw new Error(
+          `JPEG Lossless stream has ${image.components} components, the header says ${layout.samplesPerPixel}`,
+        );
+      }
+      if (bytesPer(layout) === 1 && image.precision > 8) {
+        throw new Error(
+          `JPEG Lossless stream has ${image.precision}-bit samples, the header allocates 8 bits`,
+        );
+      }
+      // Samples are 16-bit in the machine's byte order, which is little endian wherever this runs.
+      const bytes =
+        bytesPer(layout) === 1
+          ? Uint8Array.from(image.data)
+          : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
       return { bytes: checkSize(bytes, layout, 'JPEG Lossless'), colourConverted: false };
     }
     case 'jpeg-dct': {

@@ -56,15 +56,15 @@ function buildZigzag(): Uint8Array {
   return order;
 }
 
-const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+export const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
 // ---------------------------------------------------------------------------
 // Huffman tables (T.81 annex C and F.2.2.3)
 
 /** Codes up to this many bits are decoded with one table look-up. */
-const LOOKAHEAD = 9;
+export const LOOKAHEAD = 9;
 
-interface HuffTable {
+export interface HuffTable {
   /** Indexed by the next LOOKAHEAD bits: (code length << 8) | symbol, or 0 for longer codes. */
   lookup: Uint16Array;
   /** Largest code of each length (1..16), -1 where there is none; canonical codes make this enough. */
@@ -74,7 +74,7 @@ interface HuffTable {
   values: Uint8Array;
 }
 
-function buildHuffTable(counts: Uint8Array, values: Uint8Array): HuffTable {
+export function buildHuffTable(counts: Uint8Array, values: Uint8Array): HuffTable {
   const lookup = new Uint16Array(1 << LOOKAHEAD);
   const maxCode = new Int32Array(17).fill(-1);
   const valOffset = new Int32Array(17);
@@ -95,6 +95,26 @@ function buildHuffTable(counts: Uint8Array, values: Uint8Array): HuffTable {
     code <<= 1;
   }
   return { lookup, maxCode, valOffset, values };
+}
+
+/** Reads a DHT segment's tables into the DC (class 0) and AC (class 1) slots they name. */
+export function readHuffmanTables(
+  c: ByteCursor,
+  dcTables: (HuffTable | null)[],
+  acTables: (HuffTable | null)[],
+): void {
+  while (c.left > 0) {
+    const tcth = c.u8();
+    const tc = tcth >> 4;
+    const th = tcth & 15;
+    if (tc > 1 || th > 3) throw new Error(`JPEG DHT has invalid table class/id ${hex(tcth)}`);
+    const counts = c.bytes(16);
+    let total = 0;
+    for (let i = 0; i < 16; i++) total += counts[i];
+    if (total > 256) throw new Error('JPEG Huffman table is invalid (more than 256 codes)');
+    const table = buildHuffTable(counts, c.bytes(total));
+    (tc === 0 ? dcTables : acTables)[th] = table;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -379,7 +399,8 @@ interface Frame {
   components: Component[];
 }
 
-class ByteCursor {
+/** Bounds-checked big-endian reads inside one marker segment. */
+export class ByteCursor {
   constructor(
     private readonly data: Uint8Array,
     public pos: number,
@@ -667,18 +688,7 @@ export function decodeDctJpeg(bytes: Uint8Array): DctJpegImage {
     } else if (UNSUPPORTED_SOF[marker]) {
       throw new Error(`JPEG SOF${marker - 0xc0} (${UNSUPPORTED_SOF[marker]}) is not supported`);
     } else if (marker === 0xc4) {
-      while (c.left > 0) {
-        const tcth = c.u8();
-        const tc = tcth >> 4;
-        const th = tcth & 15;
-        if (tc > 1 || th > 3) throw new Error(`JPEG DHT has invalid table class/id ${hex(tcth)}`);
-        const counts = c.bytes(16);
-        let total = 0;
-        for (let i = 0; i < 16; i++) total += counts[i];
-        if (total > 256) throw new Error('JPEG Huffman table is invalid (more than 256 codes)');
-        const table = buildHuffTable(counts, c.bytes(total));
-        (tc === 0 ? dcTables : acTables)[th] = table;
-      }
+      readHuffmanTables(c, dcTables, acTables);
     } else if (marker === 0xdb) {
       while (c.left > 0) {
         const pqtq = c.u8();
