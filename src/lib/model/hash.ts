@@ -1,0 +1,30 @@
+/**
+ * SHA-256 of a Blob read in slices, so a gigabyte-sized model file is never one buffer.
+ * Web Crypto has no incremental digest; @noble/hashes does.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+
+/** Bytes read and hashed at a time. */
+export const HASH_SLICE_BYTES = 8 * 1024 * 1024;
+
+/** Lower-case hex SHA-256 of `blob`; `onBytes` hears how many bytes are done after each slice. */
+export async function sha256OfBlob(
+  blob: Blob,
+  onBytes?: (done: number) => void,
+  sliceBytes = HASH_SLICE_BYTES,
+): Promise<string> {
+  const hash = sha256.create();
+  for (let offset = 0; offset < blob.size; offset += sliceBytes) {
+    const end = Math.min(blob.size, offset + sliceBytes);
+    const bytes = new Uint8Array(await blob.slice(offset, end).arrayBuffer());
+    if (bytes.length !== end - offset) {
+      throw new Error(
+        `read ${bytes.length} bytes at offset ${offset} where ${end - offset} were expected`,
+      );
+    }
+    hash.update(bytes);
+    onBytes?.(end);
+  }
+  return bytesToHex(hash.digest());
+}
