@@ -65,12 +65,12 @@ export function filesFromInput(list: FileList | null): PickedFile[] {
   return (fromFolder ? picked.filter((p) => belongsInFolderScan(p.path)) : picked).sort(byPath);
 }
 
-function fileOf(entry: FileSystemFileEntry): Promise<File> {
+export function fileOf(entry: FileSystemFileEntry): Promise<File> {
   return new Promise((resolve, reject) => entry.file(resolve, reject));
 }
 
 /** readEntries returns at most ~100 entries a call: call until it returns none. */
-async function childrenOf(entry: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
+export async function childrenOf(entry: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
   const reader = entry.createReader();
   const all: FileSystemEntry[] = [];
   for (;;) {

@@ -3,6 +3,7 @@
  * JSON and weights, which the image opener skips), with paths relative to the
  * folder's parent, e.g. "vit-mae-base/config.json".
  */
+import { childrenOf, fileOf } from '../files';
 
 export interface FolderFile {
   path: string;
@@ -15,23 +16,6 @@ export function folderFromInput(list: FileList | null): FolderFile[] {
     path: file.webkitRelativePath || file.name,
     file,
   }));
-}
-
-function fileOf(entry: FileSystemFileEntry): Promise<File> {
-  return new Promise((resolve, reject) => entry.file(resolve, reject));
-}
-
-async function childrenOf(entry: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
-  const reader = entry.createReader();
-  const all: FileSystemEntry[] = [];
-  // readEntries gives ~100 entries a call: call until it gives none.
-  for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
-      reader.readEntries(resolve, reject),
-    );
-    if (batch.length === 0) return all;
-    all.push(...batch);
-  }
 }
 
 async function walk(entry: FileSystemEntry, out: FolderFile[]): Promise<void> {
