@@ -155,6 +155,26 @@ export class ViewerController {
     if (this.#element && this.hasImage) cornerstone.reset(this.#element);
   }
 
+  // ---- Hook-up for layers drawn over the image (the analysis overlay) ----
+
+  /**
+   * Where the image lies on cornerstone's canvas now: the affine map from image pixels
+   * (pixel i covers [i, i + 1)) to canvas pixels, and the canvas size; undefined
+   * without an image. Derived from canvasToPixel, so pan, zoom, flips and rotation agree.
+   */
+  layerTransform(): { matrix: DOMMatrix; width: number; height: number } | undefined {
+    const element = this.#element;
+    if (!element || !this.hasImage) return undefined;
+    const { canvas } = cornerstone.getEnabledElement(element);
+    const o = cornerstone.canvasToPixel(element, { x: 0, y: 0 });
+    const ax = cornerstone.canvasToPixel(element, { x: 1, y: 0 });
+    const ay = cornerstone.canvasToPixel(element, { x: 0, y: 1 });
+    const toImage = new DOMMatrix([ax.x - o.x, ax.y - o.y, ay.x - o.x, ay.y - o.y, o.x, o.y]);
+    return { matrix: toImage.inverse(), width: canvas.width, height: canvas.height };
+  }
+
+  // ---- end of the overlay hook-up ----
+
   #viewport(): Viewport | undefined {
     return this.#element && this.hasImage ? cornerstone.getViewport(this.#element) : undefined;
   }
