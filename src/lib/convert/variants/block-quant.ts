@@ -73,11 +73,20 @@ function encode(value: number, scale: number, zero: number, maxCode: number): nu
   return Math.min(maxCode, Math.max(0, Math.round(value / scale) + zero));
 }
 
-/** Squared error of `values` coded with `scale` and `zero`. */
+const ROUNDER = 6755399441055744;
+
+/**
+ * Squared error of `values` coded with `scale` and `zero`. The search calls this 16 times
+ * a block, so it is written flat: clamping by hand, and one division hoisted out.
+ */
 function squaredError(values: Float32Array, scale: number, zero: number, maxCode: number): number {
+  const inverse = 1 / scale;
   let sum = 0;
   for (let i = 0; i < values.length; i++) {
-    const d = (encode(values[i], scale, zero, maxCode) - zero) * scale - values[i];
+    // Adding and removing 1.5 * 2^52 rounds to the nearest integer (ties to even) without a call.
+    let code = values[i] * inverse + ROUNDER - ROUNDER + zero;
+    code = code < 0 ? 0 : code > maxCode ? maxCode : code;
+    const d = (code - zero) * scale - values[i];
     sum += d * d;
   }
   return sum;
@@ -118,10 +127,19 @@ function chooseRange(
   let bestError = squaredError(values, best.scale, best.zero, maxCode);
   for (const flip of symmetric ? [false, true] : [false]) {
     for (const f of SHRINK) {
-      const c = candidate(f, flip);
-      const error = squaredError(values, c.scale, c.zero, maxCode);
+      // Scale and zero computed inline (not through `candidate`): this loop is the hot path.
+      let scale: number;
+      let zero: number;
+      if (symmetric) {
+        scale = Math.fround(flip ? (extreme * f) / (middle - 1) : (-extreme * f) / middle);
+        zero = middle;
+      } else {
+        scale = Math.fround(((max - min) * f) / maxCode);
+        zero = Math.min(maxCode, Math.max(0, Math.round((-min * f) / scale)));
+      }
+      const error = squaredError(values, scale, zero, maxCode);
       if (error < bestError) {
-        best = c;
+        best = { scale, zero };
         bestError = error;
       }
     }
