@@ -21,20 +21,10 @@
  * BENCH_TIMEOUT_S (default 900) gives up after that many seconds, cleaning up either way.
  * BENCH_CHECKPOINT=dir uses an existing checkpoint folder instead of writing one.
  */
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import {
   CHROMIUM_ARGS,
@@ -51,121 +41,6 @@ const GiB = 2 ** 30;
 
 // ---------------------------------------------------------------------------------------
 // The checkpoint: ViT-L/16 MAE sizes (HF facebook/vit-mae-large), random F32 weights.
-
-const CONFIG = {
-  architectures: ['ViTMAEForPreTraining'],
-  model_type: 'vit_mae',
-  hidden_size: 1024,
-  num_hidden_layers: 24,
-  num_attention_heads: 16,
-  intermediate_size: 4096,
-  hidden_act: 'gelu',
-  layer_norm_eps: 1e-6,
-  image_size: 224,
-  patch_size: 16,
-  num_channels: 3,
-  qkv_bias: true,
-  decoder_hidden_size: 512,
-  decoder_num_hidden_layers: 8,
-  decoder_num_attention_heads: 16,
-  decoder_intermediate_size: 2048,
-  mask_ratio: 0.75,
-  norm_pix_loss: false,
-};
-
-type Shape = [name: string, dims: number[]];
-
-function blockShapes(prefix: string, count: number, width: number, inner: number): Shape[] {
-  const out: Shape[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = `${prefix}.${i}`;
-    for (const part of ['query', 'key', 'value']) {
-      out.push([`${p}.attention.attention.${part}.weight`, [width, width]]);
-      out.push([`${p}.attention.attention.${part}.bias`, [width]]);
-    }
-    out.push(
-      [`${p}.attention.output.dense.weight`, [width, width]],
-      [`${p}.attention.output.dense.bias`, [width]],
-      [`${p}.intermediate.dense.weight`, [inner, width]],
-      [`${p}.intermediate.dense.bias`, [inner]],
-      [`${p}.output.dense.weight`, [width, inner]],
-      [`${p}.output.dense.bias`, [width]],
-      [`${p}.layernorm_before.weight`, [width]],
-      [`${p}.layernorm_before.bias`, [width]],
-      [`${p}.layernorm_after.weight`, [width]],
-      [`${p}.layernorm_after.bias`, [width]],
-    );
-  }
-  return out;
-}
-
-function checkpointShapes(): Shape[] {
-  const c = CONFIG;
-  const d = c.hidden_size;
-  const dd = c.decoder_hidden_size;
-  const p = c.patch_size;
-  const tokens = (c.image_size / p) ** 2 + 1;
-  return [
-    ['vit.embeddings.cls_token', [1, 1, d]],
-    ['vit.embeddings.position_embeddings', [1, tokens, d]],
-    ['vit.embeddings.patch_embeddings.projection.weight', [d, c.num_channels, p, p]],
-    ['vit.embeddings.patch_embeddings.projection.bias', [d]],
-    ...blockShapes('vit.encoder.layer', c.num_hidden_layers, d, c.intermediate_size),
-    ['vit.layernorm.weight', [d]],
-    ['vit.layernorm.bias', [d]],
-    ['decoder.decoder_embed.weight', [dd, d]],
-    ['decoder.decoder_embed.bias', [dd]],
-    ['decoder.mask_token', [1, 1, dd]],
-    ['decoder.decoder_pos_embed', [1, tokens, dd]],
-    ...blockShapes(
-      'decoder.decoder_layers',
-      c.decoder_num_hidden_layers,
-      dd,
-      c.decoder_intermediate_size,
-    ),
-    ['decoder.decoder_norm.weight', [dd]],
-    ['decoder.decoder_norm.bias', [dd]],
-    ['decoder.decoder_pred.weight', [p * p * c.num_channels, dd]],
-    ['decoder.decoder_pred.bias', [p * p * c.num_channels]],
-  ];
-}
-
-/** Writes config.json and model.safetensors (small random F32 values), one tensor at a time. */
-function writeCheckpoint(dir: string): number {
-  const shapes = checkpointShapes();
-  const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
-  const header: Record<string, unknown> = {};
-  let end = 0;
-  for (const [name, dims] of shapes) {
-    const bytes = count(dims) * 4;
-    header[name] = { dtype: 'F32', shape: dims, data_offsets: [end, end + bytes] };
-    end += bytes;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
-  const fd = openSync(path.join(dir, 'model.safetensors'), 'w');
-  try {
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(json.length));
-    writeSync(fd, length);
-    writeSync(fd, Buffer.from(json, 'latin1'));
-    let x = 0x2545f491;
-    for (const [, dims] of shapes) {
-      const values = new Float32Array(count(dims));
-      for (let i = 0; i < values.length; i++) {
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        values[i] = ((x >>> 0) / 4294967296 - 0.5) * 0.04;
-      }
-      writeSync(fd, new Uint8Array(values.buffer));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(CONFIG, null, 2));
-  return 8 + json.length + end;
-}
 
 // ---------------------------------------------------------------------------------------
 // /proc sampling of the Chromium process tree.
@@ -600,7 +475,7 @@ async function main(): Promise<void> {
       checkpoint = path.join(work, 'vit-large-mae');
       mkdirSync(checkpoint);
       const t0 = performance.now();
-      checkpointBytes = writeCheckpoint(checkpoint);
+      checkpointBytes = writeRandomVitLargeCheckpoint(checkpoint);
       console.log(
         `wrote random ViT-L/16 MAE checkpoint: ${gib(checkpointBytes)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );

@@ -25,27 +25,13 @@ import {
 } from '../helpers/browser';
 import { dataPath } from '../helpers/data';
 import { writeHfCheckpoint } from '../helpers/hf-checkpoint';
-import { randomMaeWeights, type HfVitConfig } from '../helpers/reference-vit';
+import { randomMaeWeights, type HfVitConfig, SMALL_MAE_CONFIG } from '../helpers/reference-vit';
 
 const RG3 = dataPath('dicom', 'RG3_JLSL.dcm');
 /** RG3_JLSL.dcm's size. */
 let imageSize: { width: number; height: number };
 
-const MAE: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  decoder_hidden_size: 24,
-  decoder_num_hidden_layers: 1,
-  decoder_num_attention_heads: 4,
-  decoder_intermediate_size: 48,
-};
+const MAE: HfVitConfig = SMALL_MAE_CONFIG;
 
 const SAVE = `
 import { ModelStore } from '/src/lib/model/store.ts';
@@ -209,10 +195,12 @@ function canvasStats(
 }
 
 describe('analysis panel in Chromium', () => {
-  it('says where to get a model when there is none', async () => {
+  it('offers the bundled demo model on a fresh page', async () => {
     await page.goto(server.url);
-    await page.getByTestId('analysis-no-model').waitFor();
-    expect(await page.getByTestId('analysis-no-model').textContent()).toContain('Models');
+    const model = page.getByTestId('analysis-model');
+    await model.waitFor();
+    const labels = await model.locator('option').allTextContents();
+    expect(labels.some((label) => label.includes('skelex-demo'))).toBe(true);
     expect(browser.errors).toEqual([]);
   });
 
@@ -227,6 +215,12 @@ describe('analysis panel in Chromium', () => {
     await page.reload();
     const model = page.getByTestId('analysis-model');
     await model.waitFor();
+    // The bundled demo model is listed too: choose the test's own.
+    await expect
+      .poll(() => model.locator('option').allTextContents())
+      .toContainEqual(expect.stringContaining('tiny-mae'));
+    const tiny = await model.locator('option', { hasText: 'tiny-mae' }).getAttribute('value');
+    await model.selectOption(tiny!);
     expect(await model.locator('option:checked').textContent()).toContain('tiny-mae');
 
     // WASM, loaded once by hand: from then on, opening an image analyses it.

@@ -32,7 +32,7 @@ import {
   type DevServer,
 } from '../helpers/browser';
 import { writeHfCheckpoint } from '../helpers/hf-checkpoint';
-import { randomMaeWeights, type HfVitConfig } from '../helpers/reference-vit';
+import { randomMaeWeights, type HfVitConfig, SMALL_MAE_CONFIG } from '../helpers/reference-vit';
 
 type StoreModule = typeof import('../../src/lib/model/store');
 type ClientModule = typeof import('../../src/ui/engine/engine-client');
@@ -90,21 +90,7 @@ window.__e = {
 };
 `;
 
-const MAE: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  decoder_hidden_size: 24,
-  decoder_num_hidden_layers: 1,
-  decoder_num_attention_heads: 4,
-  decoder_intermediate_size: 48,
-};
+const MAE: HfVitConfig = SMALL_MAE_CONFIG;
 
 const WIDTH = 50;
 const HEIGHT = 37;

@@ -23,6 +23,23 @@ export interface HfVitConfig {
   num_labels?: number;
 }
 
+/** The small MAE most tests convert and run: 32x32 images, 8x8 patches, two layers. */
+export const SMALL_MAE_CONFIG: HfVitConfig = {
+  image_size: 32,
+  patch_size: 8,
+  num_channels: 3,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  layer_norm_eps: 1e-12,
+  qkv_bias: true,
+  decoder_hidden_size: 24,
+  decoder_num_hidden_layers: 1,
+  decoder_num_attention_heads: 4,
+  decoder_intermediate_size: 48,
+};
+
 export interface RefTensor {
   shape: number[];
   data: Float32Array;

@@ -42,6 +42,7 @@ import {
   vitClassifier,
   type HfVitConfig,
   type RefWeights,
+  SMALL_MAE_CONFIG,
 } from '../helpers/reference-vit';
 
 const run = promisify(execFile);
@@ -66,21 +67,7 @@ async function skelex(args: string[]): Promise<CliResult> {
   }
 }
 
-const MAE: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  decoder_hidden_size: 24,
-  decoder_num_hidden_layers: 1,
-  decoder_num_attention_heads: 4,
-  decoder_intermediate_size: 48,
-};
+const MAE: HfVitConfig = SMALL_MAE_CONFIG;
 
 /** Weights rounded as a lower-precision checkpoint stores them, so the reference sees the same values. */
 function rounded(

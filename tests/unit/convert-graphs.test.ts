@@ -39,6 +39,7 @@ import {
   vitFeatures,
   type HfVitConfig,
   type RefWeights,
+  SMALL_MAE_CONFIG,
 } from '../helpers/reference-vit.ts';
 
 const TOLERANCE = 1e-4;
@@ -69,21 +70,7 @@ function reader(weights: RefWeights, source: string): MemoryTensors {
   return r;
 }
 
-const SMALL_MAE: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  decoder_hidden_size: 24,
-  decoder_num_hidden_layers: 1,
-  decoder_num_attention_heads: 4,
-  decoder_intermediate_size: 48,
-};
+const SMALL_MAE: HfVitConfig = SMALL_MAE_CONFIG;
 
 const ODD_MAE: HfVitConfig = {
   image_size: 48,

@@ -38,25 +38,12 @@ import {
   maeEncoder,
   randomMaeWeights,
   type HfVitConfig,
+  SMALL_MAE_CONFIG,
 } from '../helpers/reference-vit';
 
 ortWeb.env.wasm.numThreads = 1;
 
-const MAE: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  decoder_hidden_size: 24,
-  decoder_num_hidden_layers: 1,
-  decoder_num_attention_heads: 4,
-  decoder_intermediate_size: 48,
-};
+const MAE: HfVitConfig = SMALL_MAE_CONFIG;
 const N = 16;
 const weights = randomMaeWeights(MAE, 31);
 const work = mkdtempSync(path.join(tmpdir(), 'skelex-analyze-'));
