@@ -3,9 +3,9 @@
  * opened by `openImage`, turned into SKELEX's 8-bit input (`toModelGray8`) and
  * resized to 256x256 with the Pillow-exact bicubic the app uses, so the model
  * trains on exactly what it will see. Writes (not committed):
- *   models/demo/.cache/fracatlas-256.u8   N x 256 x 256 bytes
- *   models/demo/.cache/fracatlas-256.csv  the labels.csv rows in the same order
- * Run: npx tsx models/demo/prepare-data.ts
+ *   models/demo-training/.cache/fracatlas-256.u8   N x 256 x 256 bytes
+ *   models/demo-training/.cache/fracatlas-256.csv  the labels.csv rows in the same order
+ * Run: npx tsx models/demo-training/prepare-data.ts
  */
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,8 @@ import { toModelGray8 } from '../../src/lib/imaging/modality';
 import { resizeGray8 } from '../../src/lib/imaging/resample';
 
 const SIZE = 256;
-const DATA = process.env.SKELEX_DATA ?? path.resolve(import.meta.dirname, '../../../shared/data');
+const DATA =
+  process.env.SKELEX_DATA ?? path.resolve(import.meta.dirname, '../../../shared/data');
 const OUT = path.join(import.meta.dirname, '.cache');
 
 const labels = readFileSync(path.join(DATA, 'fracatlas', 'labels.csv'), 'utf8')

@@ -8,7 +8,9 @@ preprocessor_config.json) that `npx skelex convert` turns into a bundle exactly
 as it does SKELEX's own weights.
 
 Run (Debian's python3-torch; install libopenblas0-pthread too):
-  /usr/bin/python3 models/demo/train_mae.py --minutes 40 --out models/demo/checkpoint
+  npx tsx models/demo-training/prepare-data.ts
+  /usr/bin/python3 models/demo-training/train_mae.py --minutes 70
+  npx skelex convert models/demo-training/checkpoint --out models/demo --variants fp32,int8,q4 --name skelex-demo --license CC-BY-4.0
 """
 import argparse
 import csv
