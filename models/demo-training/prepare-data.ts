@@ -14,8 +14,7 @@ import { toModelGray8 } from '../../src/lib/imaging/modality';
 import { resizeGray8 } from '../../src/lib/imaging/resample';
 
 const SIZE = 256;
-const DATA =
-  process.env.SKELEX_DATA ?? path.resolve(import.meta.dirname, '../../../shared/data');
+const DATA = process.env.SKELEX_DATA ?? path.resolve(import.meta.dirname, '../../../shared/data');
 const OUT = path.join(import.meta.dirname, '.cache');
 
 const labels = readFileSync(path.join(DATA, 'fracatlas', 'labels.csv'), 'utf8')
