@@ -8,11 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import protoRoot from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildClassifierGraph,
-  buildMaeGraphs,
-  type VitGraphConfig,
-} from '../../src/lib/convert/graphs/index.ts';
+import { buildClassifierGraph, buildMaeGraphs } from '../../src/lib/convert/graphs/index.ts';
 import { GraphBuilder, attr, type OnnxGraph } from '../../src/lib/convert/onnx/graph-builder.ts';
 import {
   VARIANTS,
@@ -49,25 +45,7 @@ import {
   type HfVitConfig,
   type RefWeights,
 } from '../helpers/reference-vit.ts';
-
-function graphConfig(c: HfVitConfig): VitGraphConfig {
-  return {
-    imageSize: c.image_size,
-    patchSize: c.patch_size,
-    numChannels: c.num_channels,
-    hiddenSize: c.hidden_size,
-    numHiddenLayers: c.num_hidden_layers,
-    numAttentionHeads: c.num_attention_heads,
-    intermediateSize: c.intermediate_size,
-    layerNormEps: c.layer_norm_eps,
-    qkvBias: c.qkv_bias,
-    decoderHiddenSize: c.decoder_hidden_size,
-    decoderNumHiddenLayers: c.decoder_num_hidden_layers,
-    decoderNumAttentionHeads: c.decoder_num_attention_heads,
-    decoderIntermediateSize: c.decoder_intermediate_size,
-    numLabels: c.num_labels,
-  };
-}
+import { graphConfig } from '../helpers/graph-config';
 
 function reader(weights: RefWeights, source: string): MemoryTensors {
   const r = new MemoryTensors(source);
