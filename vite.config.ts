@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { bundledModels } from './tools/vite-bundled-models';
+import { bundledModels } from './tools/vite-bundled-models.ts';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads (SharedArrayBuffer).
 // Without these headers ORT silently falls back to one thread.

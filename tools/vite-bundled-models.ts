@@ -7,7 +7,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'vite';
-import { validateManifest, type BundleFile, type BundleManifest } from '../src/lib/model/manifest';
+import {
+  validateManifest,
+  type BundleFile,
+  type BundleManifest,
+} from '../src/lib/model/manifest.ts';
 
 function listedFiles(manifest: BundleManifest): string[] {
   const files: BundleFile[] = [];

@@ -14,6 +14,8 @@ import { analyzeImage, explore, passImages, type AnalysisResult } from '../src/l
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { preprocessGray8, type Preprocessed } from '../src/lib/imaging/preprocess';
 import type { ErrorMetric } from '../src/lib/mae/error-map';
+import { patchMeans, regionOfInterest } from '../src/lib/mae/regions';
+import { relativeErrorMap } from '../src/lib/mae/relative-map';
 import type { InputSpec } from '../src/lib/model/manifest';
 import { ModelStore } from '../src/lib/model/store';
 import { probeGpu, wasmThreadCount, type Capabilities } from '../src/lib/engine/backend';
@@ -223,11 +225,18 @@ const api = {
         };
       });
       const gray = pre.gray.slice();
+      const patchErrors = patchMeans(result.map, spec, result.counts);
+      const relative = relativeErrorMap(patchErrors, gray, spec);
       const analysis: WorkerAnalysis = {
         map: result.map,
         counts: result.counts,
         meanError: result.meanError,
         top1Error: result.top1Error,
+        relativeMap: relative.map,
+        roi: {
+          raw: regionOfInterest(patchErrors, spec),
+          relative: regionOfInterest(relative.patchScores, spec),
+        },
         size: spec.size,
         geometry: pre.geometry,
         gray,
@@ -240,7 +249,7 @@ const api = {
         },
         status: requireModel().status,
       };
-      const arrays: ArrayBufferView[] = [analysis.map, analysis.counts, gray];
+      const arrays: ArrayBufferView[] = [analysis.map, analysis.counts, analysis.relativeMap, gray];
       for (const p of passes) arrays.push(p.masked, p.reconstruction, p.reconstructionWithVisible);
       return Comlink.transfer(analysis, buffers(arrays));
     });

@@ -9,7 +9,7 @@ as it does SKELEX's own weights.
 
 Run (Debian's python3-torch; install libopenblas0-pthread too):
   npx tsx models/demo-training/prepare-data.ts
-  /usr/bin/python3 models/demo-training/train_mae.py --minutes 70
+  /usr/bin/python3 models/demo-training/train_mae.py   # --resume continues a stopped run
   npx skelex convert models/demo-training/checkpoint --out models/demo --variants fp32,int8,q4 --name skelex-demo --license CC-BY-4.0
 """
 import argparse
@@ -33,9 +33,9 @@ CONFIG = {
     "architectures": ["ViTMAEForPreTraining"],
     "model_type": "vit_mae",
     "hidden_size": 192,
-    "num_hidden_layers": 12,
+    "num_hidden_layers": 6,
     "num_attention_heads": 3,
-    "intermediate_size": 768,
+    "intermediate_size": 576,
     "hidden_act": "gelu",
     "layer_norm_eps": 1e-6,
     "image_size": 224,
@@ -240,12 +240,12 @@ def load_data(size=256):
     return torch.from_numpy(images), rows, train, val
 
 
-def augment(batch, generator):
+def augment(batch, generator, min_scale=0.5):
     """Random resized crop to 224, horizontal flip, contrast and brightness: radiograph-safe changes."""
     out = []
     for img in batch:
         h, w = img.shape
-        scale = torch.empty(1).uniform_(0.5, 1.0, generator=generator).item()
+        scale = torch.empty(1).uniform_(min_scale, 1.0, generator=generator).item()
         ratio = math.exp(torch.empty(1).uniform_(math.log(3 / 4), math.log(4 / 3), generator=generator).item())
         ch = min(h, int(round(math.sqrt(scale * h * w / ratio))))
         cw = min(w, int(round(math.sqrt(scale * h * w * ratio))))
@@ -268,12 +268,46 @@ def normalise(gray):
     return (rgb - torch.tensor(MEAN)[None, :, None, None]) / torch.tensor(STD)[None, :, None, None]
 
 
+def lr_at(step, steps, peak):
+    """Linear warm-up over the first 5% of the steps, then cosine decay to zero."""
+    warm = max(1, int(0.05 * steps))
+    if step < warm:
+        return peak * (step + 1) / warm
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+
+
+def save_state(path, model, optimizer, generator, epoch, step, seconds):
+    """Everything a resumed run needs to continue exactly where this one stopped."""
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step, "seconds": seconds}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def validation_loss(model, images, val, batch):
+    """Masked-patch MSE on the fixed validation split, with a fixed masking seed."""
+    model.eval()
+    state = torch.get_rng_state()
+    with torch.no_grad():
+        torch.manual_seed(1234)
+        total = 0.0
+        for i in range(0, len(val), batch):
+            gray = images[val[i : i + batch]].float() / 255
+            gray = F.interpolate(gray[:, None], size=(224, 224), mode="bicubic", align_corners=False).clamp(0, 1)[:, 0]
+            total += model(normalise(gray)).item() * len(gray)
+    torch.set_rng_state(state)
+    model.train()
+    return total / len(val)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=40)
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1.5e-4 * 64 / 256 * 4)
     parser.add_argument("--out", default=os.path.join(HERE, "checkpoint"))
+    parser.add_argument("--state", default=os.path.join(HERE, ".cache", "mae-state.pt"),
+                        help="resume file, written after every epoch; a run with --resume continues from it")
+    parser.add_argument("--resume", action="store_true")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -281,50 +315,44 @@ def main():
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     images, rows, train, val = load_data()
-    print(f"{len(train)} training and {len(val)} validation images", flush=True)
+    steps_per_epoch = len(train) // args.batch
+    steps = args.epochs * steps_per_epoch
+    print(f"{len(train)} training and {len(val)} validation images; {steps} steps", flush=True)
     model = Mae(CONFIG)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.05)
-    budget = args.minutes * 60
-    start = last_save = time.time()
-    step = seen = 0
-    log = open(os.path.join(args.out + "-log.csv"), "w")
-    log.write("step,seconds,images,lr,loss\n")
-    while time.time() - start < budget:
+    first_epoch, step, seconds = 0, 0, 0.0
+    if args.resume and os.path.exists(args.state):
+        state = torch.load(args.state)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        first_epoch, step, seconds = state["epoch"], state["step"], state["seconds"]
+        print(f"resumed after epoch {first_epoch} (step {step}, {seconds:.0f} s)", flush=True)
+    log = open(os.path.join(HERE, ".cache", "mae-log.csv"), "a")
+    start = time.time() - seconds
+    for epoch in range(first_epoch, args.epochs):
         order = torch.randperm(len(train), generator=generator)
-        for i in range(0, len(order) - args.batch + 1, args.batch):
-            elapsed = time.time() - start
-            if elapsed >= budget:
-                break
-            # Linear warm-up over the first 5% of the time, then cosine decay to the end.
-            progress = elapsed / budget
-            lr = args.lr * (progress / 0.05 if progress < 0.05 else 0.5 * (1 + math.cos(math.pi * (progress - 0.05) / 0.95)))
+        for i in range(steps_per_epoch):
+            lr = lr_at(step, steps, args.lr)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            batch = augment(images[[train[j] for j in order[i : i + args.batch]]], generator)
+            batch = augment(images[[train[j] for j in order[i * args.batch : (i + 1) * args.batch]]], generator)
             loss = model(batch)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             step += 1
-            seen += len(batch)
             if step % 10 == 0:
-                log.write(f"{step},{elapsed:.0f},{seen},{lr:.2e},{loss.item():.4f}\n")
+                elapsed = time.time() - start
+                log.write(f"{step},{elapsed:.0f},{lr:.2e},{loss.item():.4f}\n")
                 log.flush()
-                print(f"step {step} {elapsed:.0f}s {seen / max(elapsed, 1):.1f} img/s loss {loss.item():.4f}", flush=True)
-            if time.time() - last_save > 300:
-                save_checkpoint(model, args.out)
-                last_save = time.time()
+                print(f"step {step}/{steps} {elapsed:.0f}s {step * args.batch / max(elapsed, 1):.1f} img/s loss {loss.item():.4f}", flush=True)
+        save_state(args.state, model, optimizer, generator, epoch + 1, step, time.time() - start)
+        print(f"epoch {epoch + 1}/{args.epochs} done", flush=True)
     save_checkpoint(model, args.out)
-    model.eval()
-    with torch.no_grad():
-        torch.manual_seed(1234)
-        losses = []
-        for i in range(0, len(val), args.batch):
-            gray = images[val[i : i + args.batch]].float() / 255
-            gray = F.interpolate(gray[:, None], size=(224, 224), mode="bicubic", align_corners=False).clamp(0, 1)[:, 0]
-            losses.append(model(normalise(gray)).item() * len(gray))
-        print(f"validation masked-patch MSE (normalised pixels): {sum(losses) / len(val):.4f}", flush=True)
-    print(f"trained {step} steps, {seen} images in {time.time() - start:.0f} s", flush=True)
+    print(f"validation masked-patch MSE (normalised pixels): {validation_loss(model, images, val, args.batch):.4f}", flush=True)
+    print(f"trained {step} steps, {step * args.batch} images in {time.time() - start:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -307,6 +307,37 @@ describe('analysis panel in Chromium', () => {
     expect((await readOverlay()).box).toBeNull();
     await afterOverlayDraw(() => page.getByTestId('overlay-enabled').check());
 
+    // The map's region of interest is outlined, in solid sky blue over the translucent map.
+    const roiPixels = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=heatmap-overlay]')!;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let o = 0; o < data.length; o += 4) {
+          const sky =
+            Math.abs(data[o] - 56) + Math.abs(data[o + 1] - 189) + Math.abs(data[o + 2] - 248);
+          if (data[o + 3] === 255 && sky < 24) n++;
+        }
+        return n;
+      });
+    const overlayAttribute = (name: string) =>
+      page.getByTestId('heatmap-overlay').getAttribute(name);
+    expect(await overlayAttribute('data-roi')).toMatch(/^\d+,\d+,\d+,\d+$/);
+    expect(await roiPixels()).toBeGreaterThan(40);
+    await afterOverlayDraw(() => page.getByTestId('overlay-roi').uncheck());
+    expect(await roiPixels()).toBe(0);
+    await afterOverlayDraw(() => page.getByTestId('overlay-roi').check());
+    // The relative map is the other choice, with its own region.
+    await afterOverlayDraw(async () => {
+      await page.getByTestId('overlay-kind').selectOption('relative');
+    });
+    expect(await overlayAttribute('data-kind')).toBe('relative');
+    expect(await overlayAttribute('data-roi')).toMatch(/^\d+,\d+,\d+,\d+$/);
+    expect(await roiPixels()).toBeGreaterThan(40);
+    await afterOverlayDraw(async () => {
+      await page.getByTestId('overlay-kind').selectOption('raw');
+    });
+
     // The SKELEX panel shows the model's input, the masked input and both reconstructions.
     for (const id of [
       'skelex-original',

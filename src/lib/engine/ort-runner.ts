@@ -32,32 +32,37 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function checkNames(
-  session: Ort.InferenceSession,
-  graph: GraphBytes,
-  io: { inputs: string[]; outputs: string[] },
-): void {
+/** The inputs and outputs a graph must have, and what it is called in messages. */
+export interface GraphIO {
+  inputs: string[];
+  outputs: string[];
+  kind?: string;
+}
+
+function checkNames(session: Ort.InferenceSession, graph: GraphBytes, io: GraphIO): void {
+  const kind = io.kind ?? 'skelex MAE graph';
   for (const name of io.inputs) {
     if (!session.inputNames.includes(name)) {
       throw new Error(
-        `${graph.name}: no input "${name}" (it has ${session.inputNames.join(', ')}); not a skelex MAE graph`,
+        `${graph.name}: no input "${name}" (it has ${session.inputNames.join(', ')}); not a ${kind}`,
       );
     }
   }
   for (const name of io.outputs) {
     if (!session.outputNames.includes(name)) {
       throw new Error(
-        `${graph.name}: no output "${name}" (it has ${session.outputNames.join(', ')}); not a skelex MAE graph`,
+        `${graph.name}: no output "${name}" (it has ${session.outputNames.join(', ')}); not a ${kind}`,
       );
     }
   }
 }
 
-async function createSession(
+/** A session for `graph`, checked to have the names `io` lists. */
+export async function createSession(
   ort: OrtModule,
   graph: GraphBytes,
   options: SessionOptions,
-  io: { inputs: string[]; outputs: string[] },
+  io: GraphIO,
 ): Promise<Ort.InferenceSession> {
   let session: Ort.InferenceSession;
   try {
@@ -77,7 +82,11 @@ async function createSession(
   return session;
 }
 
-function float32Output(result: Ort.InferenceSession.ReturnType, name: string, graph: string) {
+export function float32Output(
+  result: Ort.InferenceSession.ReturnType,
+  name: string,
+  graph: string,
+) {
   const tensor = result[name];
   if (!tensor || !(tensor.data instanceof Float32Array)) {
     throw new Error(

@@ -93,8 +93,10 @@ export interface AnalysisResult extends ShownImage {
   analysis: EngineAnalysis;
   status: EngineStatus;
   options: AnalyzeOptions;
-  /** The map's range and 99th percentile over the image (for scaling). */
+  /** The raw map's range and 99th percentile over the image (for scaling). */
   stats: MapStats;
+  /** The same for the relative map. */
+  relativeStats: MapStats;
 }
 
 export interface LoadProgress {
@@ -303,7 +305,8 @@ export class AnalysisController {
       // The engine may have fallen back (say WebGPU to WASM) during the run.
       this.status = this.engine.status ?? status;
       const stats = mapStats(analysis.map, analysis.geometry, analysis.counts);
-      this.result = { ...image, analysis, status: this.status, options, stats };
+      const relativeStats = mapStats(analysis.relativeMap, analysis.geometry);
+      this.result = { ...image, analysis, status: this.status, options, stats, relativeStats };
       this.phase = 'done';
     } catch (error) {
       if (token === this.#token) this.#fail(error);

@@ -10,8 +10,14 @@ import { isBoolean, isNumberIn, isOneOf, loadSettings, saveSettings } from './pe
 /** 'minmax': the image's own min..max; 'p99': 0..its 99th percentile; 'fixed': the user's range. */
 export type Scaling = 'minmax' | 'p99' | 'fixed';
 
+/** 'raw': SKELEX's reconstruction error; 'relative': worse than its neighbours, on the body. */
+export type MapKind = 'raw' | 'relative';
+
 export interface OverlaySettings {
   enabled: boolean;
+  kind: MapKind;
+  /** Outline the map's region of interest. */
+  showRoi: boolean;
   /** 0..1 */
   opacity: number;
   colormap: ColormapName;
@@ -24,6 +30,8 @@ const SETTINGS_KEY = 'skelex.overlay';
 
 const DEFAULTS: OverlaySettings = {
   enabled: true,
+  kind: 'raw',
+  showRoi: true,
   opacity: 0.5,
   colormap: 'inferno',
   scaling: 'p99',
@@ -58,6 +66,8 @@ export class OverlayController {
   settings = $state<OverlaySettings>(
     loadSettings(SETTINGS_KEY, DEFAULTS, {
       enabled: isBoolean,
+      kind: isOneOf('raw', 'relative'),
+      showRoi: isBoolean,
       opacity: isNumberIn(0, 1),
       colormap: isOneOf(...COLORMAPS),
       scaling: isOneOf('minmax', 'p99', 'fixed'),

@@ -1,0 +1,56 @@
+/** A bundle folder's MAE and classifier on onnxruntime-node, for the demo recipes. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import {
+  validateManifest,
+  type BundleFile,
+  type BundleManifest,
+  type VariantName,
+} from '../../src/lib/model/manifest';
+import { OrtMaeRunner, type GraphBytes } from '../../src/lib/engine/ort-runner';
+import { OrtClassifierRunner } from '../../src/lib/engine/ort-classifier';
+import { maeSpec, type MaeSpec } from '../../src/lib/mae/error-map';
+
+export interface BundleRunners {
+  manifest: BundleManifest;
+  spec: MaeSpec;
+  mae: OrtMaeRunner;
+  classifier?: OrtClassifierRunner;
+  classifierVariant?: VariantName;
+}
+
+export function readManifest(bundleDir: string): BundleManifest {
+  const file = path.join(bundleDir, 'model.json');
+  return validateManifest(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+export async function openBundleRunners(
+  bundleDir: string,
+  variant: VariantName = 'fp32',
+): Promise<BundleRunners> {
+  const manifest = readManifest(bundleDir);
+  const graph = (file: BundleFile): GraphBytes => ({
+    name: file.path,
+    model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
+  });
+  const files = manifest.variants?.[variant];
+  if (!files) throw new Error(`${bundleDir}: the bundle has no ${variant} MAE variant`);
+  const spec = maeSpec(manifest.input, manifest.mae?.normPixLoss ?? false);
+  const layout = { channels: spec.channels, size: spec.size };
+  const options = { intraOpNumThreads: 2 };
+  const mae = await OrtMaeRunner.create(
+    ort,
+    { encoder: graph(files.encoder), decoder: graph(files.decoder) },
+    layout,
+    options,
+  );
+  const variants = manifest.classifier?.variants ?? {};
+  const classifierVariant = ([variant, 'fp32', 'int8', 'fp16', 'q4'] as VariantName[]).find(
+    (v) => variants[v],
+  );
+  const classifier = classifierVariant
+    ? await OrtClassifierRunner.create(ort, graph(variants[classifierVariant]!), layout, options)
+    : undefined;
+  return { manifest, spec, mae, classifier, classifierVariant };
+}

@@ -1,0 +1,211 @@
+/**
+ * The demo model's figures on the fixed FracAtlas validation split, measured
+ * through the app's own code (openImage, preprocess, analyzeImage, the
+ * bundle's ONNX graphs on onnxruntime-node):
+ * - reconstruction error: mean masked-pixel error of the raw map (normalised pixels, L2);
+ * - classifier: AUROC of fracture and implant, region accuracy on one-region images;
+ * - localisation on fractured images, for SKELEX's raw map and the
+ *   relative map: the share of images whose region of interest
+ *   (3 x 3 patches) overlaps a fracture box, beside the share a randomly placed
+ *   region would reach (anywhere, and away from the border the relative map
+ *   leaves out) and that of a region fixed at the centre; and the mean pixel AUROC of the map inside the
+ *   fracture polygons.
+ *
+ * Run: npx tsx models/demo-training/evaluate.ts BUNDLE_DIR [--split val|train] [--limit N] [--variant fp32] [--fractured-only] [--json FILE]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { openImage } from '../../src/lib/imaging/open';
+import {
+  mapToSource,
+  preprocess,
+  rectToSource,
+  type Geometry,
+} from '../../src/lib/imaging/preprocess';
+import { analyzeImage } from '../../src/lib/mae/analyze';
+import { meanError } from '../../src/lib/mae/scores';
+import { gridSide, type PatchLayout } from '../../src/lib/mae/patches';
+import { patchMeans, regionOfInterest, ROI_PATCHES } from '../../src/lib/mae/regions';
+import { RELATIVE_MAP_DEFAULTS, relativeErrorMap } from '../../src/lib/mae/relative-map';
+import { headScores } from '../../src/lib/model/heads';
+import type { VariantName } from '../../src/lib/model/manifest';
+import { openBundleRunners } from './bundle-runners';
+import { isValidation, readAtlas, readFractures, type Fracture } from './fracatlas';
+import { auroc, overlaps, polygonMask, type Box } from './metrics';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const bundleDir = args[0];
+if (!bundleDir || bundleDir.startsWith('--')) {
+  console.error(
+    'usage: npx tsx models/demo-training/evaluate.ts BUNDLE_DIR [--split val|train] [--limit N] [--variant fp32] [--json FILE]',
+  );
+  process.exit(2);
+}
+const split = option('--split') ?? 'val';
+const limit = Number(option('--limit') ?? Infinity);
+const variant = (option('--variant') ?? 'fp32') as VariantName;
+
+const { manifest, spec, mae, classifier, classifierVariant } = await openBundleRunners(
+  bundleDir,
+  variant,
+);
+const layout: PatchLayout = { size: spec.size, patch: spec.patch, channels: spec.channels };
+const fractures = readFractures();
+const images = readAtlas()
+  .filter((image) => (split === 'val' ? isValidation(image.id) : !isValidation(image.id)))
+  .filter((image) => !args.includes('--fractured-only') || image.labels.fractured)
+  .slice(0, limit);
+
+const boxOf = (f: Fracture): Box => ({
+  x: f.box[0],
+  y: f.box[1],
+  width: f.box[2],
+  height: f.box[3],
+});
+const hitsAny = (roi: Box, boxes: Box[]) => boxes.some((b) => overlaps(roi, b));
+
+/**
+ * Share of ROI placements at least `border` patches from the edge that would
+ * overlap a box: what a randomly placed region reaches.
+ */
+function chanceOfHit(geometry: Geometry, boxes: Box[], border = 0): number {
+  const side = gridSide(layout);
+  let hits = 0;
+  let total = 0;
+  for (let y = border; y + ROI_PATCHES <= side - border; y++) {
+    for (let x = border; x + ROI_PATCHES <= side - border; x++) {
+      const size = ROI_PATCHES * layout.patch;
+      const roi = rectToSource(geometry, {
+        x: x * layout.patch,
+        y: y * layout.patch,
+        width: size,
+        height: size,
+      });
+      hits += hitsAny(roi, boxes) ? 1 : 0;
+      total++;
+    }
+  }
+  return hits / total;
+}
+
+function pixelAuroc(map: Float32Array, geometry: Geometry, list: Fracture[]): number {
+  const source = mapToSource(geometry, map);
+  const mask = polygonMask(
+    list.flatMap((f) => f.polygons),
+    geometry.sourceWidth,
+    geometry.sourceHeight,
+  );
+  return auroc(source, mask);
+}
+
+const classifierScores: number[][] = [];
+const errors: number[] = [];
+const local = {
+  images: 0,
+  rawHits: 0,
+  relHits: 0,
+  chance: 0,
+  chanceInside: 0,
+  centreHits: 0,
+  rawPixel: 0,
+  relPixel: 0,
+};
+let done = 0;
+const start = performance.now();
+for (const image of images) {
+  const radiograph = await openImage(image.id, new Uint8Array(readFileSync(image.file)));
+  const input = preprocess(radiograph, manifest.input);
+  const result = await analyzeImage(mae, input, spec, {
+    schedule: 'complementary',
+    passes: 4,
+    seed: 0,
+  });
+  errors.push(meanError(result.map, result.counts));
+  if (classifier) {
+    const logits = await classifier.classify(input.pixelValues, 1);
+    classifierScores.push(headScores(logits, manifest.classifier!.heads).map((h) => h.probability));
+  }
+  const list = fractures.get(image.id) ?? [];
+  if (image.labels.fractured && list.length > 0) {
+    const boxes = list.map(boxOf);
+    const patchErrors = patchMeans(result.map, layout, result.counts);
+    local.images++;
+    local.chance += chanceOfHit(input.geometry, boxes);
+    local.chanceInside += chanceOfHit(input.geometry, boxes, RELATIVE_MAP_DEFAULTS.border);
+    const middle = ((gridSide(layout) - ROI_PATCHES) / 2) * layout.patch;
+    const centre = {
+      x: middle,
+      y: middle,
+      width: ROI_PATCHES * layout.patch,
+      height: ROI_PATCHES * layout.patch,
+    };
+    local.centreHits += hitsAny(rectToSource(input.geometry, centre), boxes) ? 1 : 0;
+    local.rawHits += hitsAny(
+      rectToSource(input.geometry, regionOfInterest(patchErrors, layout)),
+      boxes,
+    )
+      ? 1
+      : 0;
+    local.rawPixel += pixelAuroc(result.map, input.geometry, list);
+    const relative = relativeErrorMap(patchErrors, input.gray, layout);
+    local.relHits += hitsAny(
+      rectToSource(input.geometry, regionOfInterest(relative.patchScores, layout)),
+      boxes,
+    )
+      ? 1
+      : 0;
+    local.relPixel += pixelAuroc(relative.map, input.geometry, list);
+  }
+  if (++done % 100 === 0)
+    console.error(
+      `${done}/${images.length} images, ${((performance.now() - start) / done).toFixed(0)} ms each`,
+    );
+}
+
+const figures: Record<string, number | string> = {
+  split,
+  images: images.length,
+  variant,
+  maskedPixelError: errors.reduce((a, b) => a + b, 0) / errors.length,
+  fracturedWithBoxes: local.images,
+  roiOnFractureRaw: local.rawHits / local.images,
+  roiOnFractureChance: local.chance / local.images,
+  roiOnFractureChanceAwayFromBorder: local.chanceInside / local.images,
+  roiOnFractureCentre: local.centreHits / local.images,
+  pixelAurocRaw: local.rawPixel / local.images,
+};
+figures.roiOnFractureRelative = local.relHits / local.images;
+figures.pixelAurocRelative = local.relPixel / local.images;
+if (classifier) {
+  const heads = manifest.classifier!.heads;
+  const columns = headScores(
+    new Float32Array(Math.max(...heads.flatMap((h) => h.outputs)) + 1),
+    heads,
+  ).map((h) => h.column);
+  const column = (name: string) => classifierScores.map((s) => s[columns.indexOf(name)]);
+  figures.classifierVariant = classifierVariant!;
+  figures.fractureAuroc = auroc(
+    column('fracture/fracture'),
+    images.map((i) => i.labels.fractured),
+  );
+  figures.implantAuroc = auroc(
+    column('implant/implant'),
+    images.map((i) => i.labels.hardware),
+  );
+  const regions = ['hand', 'leg', 'hip', 'shoulder'];
+  const single = images
+    .map((i, k) => [i, k] as const)
+    .filter(([i]) => regions.reduce((s, r) => s + i.labels[r], 0) === 1);
+  const correct = single.filter(([i, k]) => {
+    const scores = regions.map((r) => classifierScores[k][columns.indexOf(`region/${r}`)]);
+    return i.labels[regions[scores.indexOf(Math.max(...scores))]] === 1;
+  }).length;
+  figures.regionAccuracy = correct / single.length;
+  figures.regionImages = single.length;
+}
+console.log(JSON.stringify(figures, null, 2));
+const jsonOut = option('--json');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');
