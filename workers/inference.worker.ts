@@ -234,8 +234,11 @@ const api = {
         top1Error: result.top1Error,
         relativeMap: relative.map,
         roi: {
-          raw: regionOfInterest(patchErrors, spec),
-          relative: regionOfInterest(relative.patchScores, spec),
+          raw: regionOfInterest(result.map, pre.geometry, {
+            patch: spec.patch,
+            counts: result.counts,
+          }),
+          relative: regionOfInterest(relative.map, pre.geometry, { patch: spec.patch }),
         },
         size: spec.size,
         geometry: pre.geometry,

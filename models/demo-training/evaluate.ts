@@ -6,9 +6,9 @@
  * - classifier: AUROC of fracture and implant, region accuracy on one-region images;
  * - localisation on fractured images, for SKELEX's raw map and the
  *   relative map: the share of images whose region of interest
- *   (3 x 3 patches) overlaps a fracture box, beside the share a randomly placed
- *   region would reach (anywhere, and away from the border the relative map
- *   leaves out) and that of a region fixed at the centre; and the mean pixel AUROC of the map inside the
+ *   (src/lib/mae/regions.ts) overlaps a fracture box, beside the share a
+ *   randomly placed square of the same size would reach and that of the same
+ *   square fixed at the centre; the region's share of the image; and the mean pixel AUROC of the map inside the
  *   fracture polygons.
  *
  * Run: npx tsx models/demo-training/evaluate.ts BUNDLE_DIR [--split val|train] [--limit N] [--variant fp32] [--fractured-only] [--json FILE]
@@ -24,8 +24,8 @@ import {
 import { analyzeImage } from '../../src/lib/mae/analyze';
 import { meanError } from '../../src/lib/mae/scores';
 import { gridSide, type PatchLayout } from '../../src/lib/mae/patches';
-import { patchMeans, regionOfInterest, ROI_PATCHES } from '../../src/lib/mae/regions';
-import { RELATIVE_MAP_DEFAULTS, relativeErrorMap } from '../../src/lib/mae/relative-map';
+import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
+import { relativeErrorMap } from '../../src/lib/mae/relative-map';
 import { headScores } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
 import { openBundleRunners } from './bundle-runners';
@@ -68,27 +68,33 @@ const boxOf = (f: Fracture): Box => ({
 const hitsAny = (roi: Box, boxes: Box[]) => boxes.some((b) => overlaps(roi, b));
 
 /**
- * Share of ROI placements at least `border` patches from the edge that would
- * overlap a box: what a randomly placed region reaches.
+ * Share of the placements of a `side`-pixel square inside the image (every
+ * 4 pixels) that overlap a box: what a randomly placed region of that size reaches.
  */
-function chanceOfHit(geometry: Geometry, boxes: Box[], border = 0): number {
-  const side = gridSide(layout);
+function chanceOfHit(geometry: Geometry, side: number, boxes: Box[]): number {
   let hits = 0;
   let total = 0;
-  for (let y = border; y + ROI_PATCHES <= side - border; y++) {
-    for (let x = border; x + ROI_PATCHES <= side - border; x++) {
-      const size = ROI_PATCHES * layout.patch;
-      const roi = rectToSource(geometry, {
-        x: x * layout.patch,
-        y: y * layout.patch,
-        width: size,
-        height: size,
-      });
-      hits += hitsAny(roi, boxes) ? 1 : 0;
+  const w = Math.min(side, geometry.sourceWidth);
+  const h = Math.min(side, geometry.sourceHeight);
+  for (let y = 0; y <= geometry.sourceHeight - h; y += 4) {
+    for (let x = 0; x <= geometry.sourceWidth - w; x += 4) {
+      hits += hitsAny({ x, y, width: w, height: h }, boxes) ? 1 : 0;
       total++;
     }
   }
   return hits / total;
+}
+
+/** The same square at the image's centre. */
+function centred(geometry: Geometry, side: number): Box {
+  const w = Math.min(side, geometry.sourceWidth);
+  const h = Math.min(side, geometry.sourceHeight);
+  return {
+    x: (geometry.sourceWidth - w) / 2,
+    y: (geometry.sourceHeight - h) / 2,
+    width: w,
+    height: h,
+  };
 }
 
 function pixelAuroc(map: Float32Array, geometry: Geometry, list: Fracture[]): number {
@@ -107,9 +113,11 @@ const local = {
   images: 0,
   rawHits: 0,
   relHits: 0,
-  chance: 0,
-  chanceInside: 0,
+  rawChance: 0,
+  relChance: 0,
   centreHits: 0,
+  rawArea: 0,
+  relArea: 0,
   rawPixel: 0,
   relPixel: 0,
 };
@@ -131,33 +139,24 @@ for (const image of images) {
   const list = fractures.get(image.id) ?? [];
   if (image.labels.fractured && list.length > 0) {
     const boxes = list.map(boxOf);
-    const patchErrors = patchMeans(result.map, layout, result.counts);
+    const g = input.geometry;
+    const relative = relativeErrorMap(
+      patchMeans(result.map, layout, result.counts),
+      input.gray,
+      layout,
+    );
+    const rawRoi = regionOfInterest(result.map, g, { patch: layout.patch, counts: result.counts });
+    const relRoi = regionOfInterest(relative.map, g, { patch: layout.patch });
     local.images++;
-    local.chance += chanceOfHit(input.geometry, boxes);
-    local.chanceInside += chanceOfHit(input.geometry, boxes, RELATIVE_MAP_DEFAULTS.border);
-    const middle = ((gridSide(layout) - ROI_PATCHES) / 2) * layout.patch;
-    const centre = {
-      x: middle,
-      y: middle,
-      width: ROI_PATCHES * layout.patch,
-      height: ROI_PATCHES * layout.patch,
-    };
-    local.centreHits += hitsAny(rectToSource(input.geometry, centre), boxes) ? 1 : 0;
-    local.rawHits += hitsAny(
-      rectToSource(input.geometry, regionOfInterest(patchErrors, layout)),
-      boxes,
-    )
-      ? 1
-      : 0;
-    local.rawPixel += pixelAuroc(result.map, input.geometry, list);
-    const relative = relativeErrorMap(patchErrors, input.gray, layout);
-    local.relHits += hitsAny(
-      rectToSource(input.geometry, regionOfInterest(relative.patchScores, layout)),
-      boxes,
-    )
-      ? 1
-      : 0;
-    local.relPixel += pixelAuroc(relative.map, input.geometry, list);
+    local.rawHits += hitsAny(rawRoi.box, boxes) ? 1 : 0;
+    local.relHits += hitsAny(relRoi.box, boxes) ? 1 : 0;
+    local.rawChance += chanceOfHit(g, rawRoi.box.width, boxes);
+    local.relChance += chanceOfHit(g, relRoi.box.width, boxes);
+    local.centreHits += hitsAny(centred(g, relRoi.box.width), boxes) ? 1 : 0;
+    local.rawArea += (rawRoi.box.width * rawRoi.box.height) / (g.sourceWidth * g.sourceHeight);
+    local.relArea += (relRoi.box.width * relRoi.box.height) / (g.sourceWidth * g.sourceHeight);
+    local.rawPixel += pixelAuroc(result.map, g, list);
+    local.relPixel += pixelAuroc(relative.map, g, list);
   }
   if (++done % 100 === 0)
     console.error(
@@ -172,13 +171,15 @@ const figures: Record<string, number | string> = {
   maskedPixelError: errors.reduce((a, b) => a + b, 0) / errors.length,
   fracturedWithBoxes: local.images,
   roiOnFractureRaw: local.rawHits / local.images,
-  roiOnFractureChance: local.chance / local.images,
-  roiOnFractureChanceAwayFromBorder: local.chanceInside / local.images,
-  roiOnFractureCentre: local.centreHits / local.images,
+  roiOnFractureRawChance: local.rawChance / local.images,
+  roiAreaShareRaw: local.rawArea / local.images,
   pixelAurocRaw: local.rawPixel / local.images,
+  roiOnFractureRelative: local.relHits / local.images,
+  roiOnFractureRelativeChance: local.relChance / local.images,
+  roiOnFractureCentre: local.centreHits / local.images,
+  roiAreaShareRelative: local.relArea / local.images,
+  pixelAurocRelative: local.relPixel / local.images,
 };
-figures.roiOnFractureRelative = local.relHits / local.images;
-figures.pixelAurocRelative = local.relPixel / local.images;
 if (classifier) {
   const heads = manifest.classifier!.heads;
   const columns = headScores(

@@ -1,54 +1,122 @@
-/** Per-patch means and the region of interest of an error map. */
+/** Per-patch means and the region of interest of an error map, on synthetic maps. */
 import { describe, expect, it } from 'vitest';
-import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
+import { modelGeometry } from '../../src/lib/imaging/preprocess';
+import { gaussianBlur, patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
 
-const LAYOUT = { size: 8, patch: 2, channels: 3 }; // a 4 x 4 grid of patches
+const S = 64;
+const PATCH = 8;
+
+/** A map with Gaussian blobs at (x, y) model pixels with the given peaks. */
+function blobs(list: { x: number; y: number; peak: number; sigma?: number }[]): Float32Array {
+  const map = new Float32Array(S * S).fill(0.01);
+  for (const { x, y, peak, sigma = 3 } of list) {
+    for (let v = 0; v < S; v++) {
+      for (let u = 0; u < S; u++) {
+        map[v * S + u] += peak * Math.exp(-((u - x) ** 2 + (v - y) ** 2) / (2 * sigma * sigma));
+      }
+    }
+  }
+  return map;
+}
+
+const centre = (b: { x: number; y: number; width: number; height: number }) => ({
+  x: b.x + b.width / 2,
+  y: b.y + b.height / 2,
+});
 
 describe('patchMeans', () => {
+  const layout = { size: 8, patch: 2, channels: 3 };
   it('averages each patch over its measured pixels only', () => {
     const map = new Float32Array(64).map((_, i) => i);
     const counts = new Uint16Array(64).fill(1);
-    counts[0] = 0; // pixel (0,0) of patch 0 was never masked
-    counts[2] = 0;
-    counts[3] = 0;
-    counts[10] = 0;
-    counts[11] = 0; // patch 1 (pixels 2,3,10,11) entirely unmeasured
-    const means = patchMeans(map, LAYOUT, counts);
+    counts[0] = 0;
+    for (const i of [2, 3, 10, 11]) counts[i] = 0; // patch 1 unmeasured
+    const means = patchMeans(map, layout, counts);
     expect(means[0]).toBeCloseTo((1 + 8 + 9) / 3, 6);
     expect(Number.isNaN(means[1])).toBe(true);
     expect(means[15]).toBeCloseTo((54 + 55 + 62 + 63) / 4, 6);
-  });
-
-  it('refuses a map of the wrong size', () => {
-    expect(() => patchMeans(new Float32Array(10), LAYOUT)).toThrow('expected 8x8');
+    expect(() => patchMeans(new Float32Array(10), layout)).toThrow('expected 8x8');
   });
 });
 
 describe('regionOfInterest', () => {
-  it('finds the window with the highest sum, in model-grid pixels', () => {
-    const scores = new Float32Array(16);
-    scores[2 * 4 + 3] = 5; // patch (3, 2)
-    scores[3 * 4 + 3] = 1;
-    expect(regionOfInterest(scores, LAYOUT, 2)).toEqual({ x: 4, y: 4, width: 4, height: 4 });
-    expect(regionOfInterest(scores, LAYOUT, 1)).toEqual({ x: 6, y: 4, width: 2, height: 2 });
+  it('boxes a single blob in the original image, square and at least a quarter of the short side', () => {
+    // A 640 x 320 source stretched onto the 64 x 64 grid: 10 x 5 source pixels a model pixel.
+    const g = modelGeometry(640, 320, S);
+    const roi = regionOfInterest(blobs([{ x: 40, y: 20, peak: 1 }]), g, { patch: PATCH });
+    expect(roi.found).toBe(true);
+    expect(roi.box.width).toBe(roi.box.height);
+    expect(roi.box.width).toBeGreaterThanOrEqual(80);
+    const c = centre(roi.box);
+    expect(Math.abs(c.x - 40.5 * 10)).toBeLessThanOrEqual(10);
+    expect(Math.abs(c.y - 20.5 * 5)).toBeLessThanOrEqual(10);
   });
 
-  it('treats unmeasured patches as 0 and breaks ties by the first window', () => {
-    const scores = new Float32Array(16).fill(NaN);
-    expect(regionOfInterest(scores, LAYOUT, 3)).toEqual({ x: 0, y: 0, width: 6, height: 6 });
-    scores[15] = 0.1;
-    expect(regionOfInterest(scores, LAYOUT, 3)).toEqual({ x: 2, y: 2, width: 6, height: 6 });
+  it('takes the blob with the larger summed error of two', () => {
+    const g = modelGeometry(S, S, S);
+    const map = blobs([
+      { x: 15, y: 15, peak: 1, sigma: 2 },
+      { x: 45, y: 45, peak: 0.8, sigma: 4 },
+    ]);
+    const roi = regionOfInterest(map, g, { patch: PATCH });
+    const c = centre(roi.box);
+    expect(Math.hypot(c.x - 45.5, c.y - 45.5)).toBeLessThan(4);
   });
 
-  it('clamps the window to the grid and refuses a wrong score count', () => {
-    expect(regionOfInterest(new Float32Array(16), LAYOUT, 9)).toEqual({
-      x: 0,
-      y: 0,
-      width: 8,
-      height: 8,
-    });
-    expect(() => regionOfInterest(new Float32Array(15), LAYOUT)).toThrow(
-      'expected 16 patch scores',
-    );
+  it('gives the centred minimum square for a flat map', () => {
+    const g = modelGeometry(400, 200, S);
+    const roi = regionOfInterest(new Float32Array(S * S).fill(0.3), g, { patch: PATCH });
+    expect(roi.found).toBe(false);
+    expect(roi.box).toEqual({ x: 175, y: 75, width: 50, height: 50 });
+  });
+
+  it('keeps a region at the border inside the image', () => {
+    const g = modelGeometry(S, S, S);
+    const roi = regionOfInterest(blobs([{ x: 0, y: 63, peak: 1 }]), g, { patch: PATCH });
+    expect(roi.found).toBe(true);
+    expect(roi.box.x).toBe(0);
+    expect(roi.box.y + roi.box.height).toBe(S);
+    expect(roi.box.width).toBeGreaterThanOrEqual(16);
+  });
+
+  it('ignores letterbox padding and unmeasured pixels', () => {
+    // A wide image letterboxed: rows outside the content are padding.
+    const g = modelGeometry(128, 64, S, true);
+    expect(g.offsetY).toBe(16);
+    const map = blobs([
+      { x: 32, y: 2, peak: 5 },
+      { x: 20, y: 32, peak: 1 },
+    ]); // the strong one in padding
+    const roi = regionOfInterest(map, g, { patch: PATCH });
+    expect(Math.abs(centre(roi.box).x - 20.5 * 2)).toBeLessThanOrEqual(4);
+    // The same with the true blob unmeasured: the region moves to what is left.
+    const counts = new Uint16Array(S * S).fill(1);
+    for (let v = 24; v < 40; v++) for (let u = 12; u < 28; u++) counts[v * S + u] = 0;
+    const other = blobs([
+      { x: 20, y: 32, peak: 1 },
+      { x: 50, y: 30, peak: 0.5 },
+    ]);
+    const moved = regionOfInterest(other, g, { patch: PATCH, counts });
+    expect(Math.abs(centre(moved.box).x - 50.5 * 2)).toBeLessThanOrEqual(6);
+  });
+
+  it('refuses a map of the wrong size', () => {
+    expect(() =>
+      regionOfInterest(new Float32Array(10), modelGeometry(S, S, S), { patch: PATCH }),
+    ).toThrow('expected 64x64');
+  });
+});
+
+describe('gaussianBlur', () => {
+  it('keeps a constant map constant and spreads a point symmetrically', () => {
+    expect(
+      gaussianBlur(new Float32Array(100).fill(3), 10, 2).every((v) => Math.abs(v - 3) < 1e-5),
+    ).toBe(true);
+    const point = new Float32Array(121);
+    point[60] = 1;
+    const out = gaussianBlur(point, 11, 1.5);
+    expect(out[59]).toBeCloseTo(out[61], 6);
+    expect(out[49]).toBeCloseTo(out[71], 6);
+    expect(out[60]).toBeGreaterThan(out[59]);
   });
 });

@@ -6,7 +6,7 @@ import type { ErrorMetric } from '../mae/error-map';
 import type { MaskSchedule, PassProgress } from '../mae/analyze';
 import type { Geometry } from '../imaging/preprocess';
 import type { Radiograph } from '../imaging/radiograph';
-import type { ModelRect } from '../mae/regions';
+import type { RegionOfInterest } from '../mae/regions';
 import type { EngineStatus } from './types';
 
 export type { PassProgress };
@@ -44,8 +44,8 @@ export interface EngineAnalysis {
   top1Error: number;
   /** S x S: the relative map (lib/mae/relative-map.ts), beside SKELEX's raw `map`. */
   relativeMap: Float32Array;
-  /** The region of interest of each map, in model-grid pixels. */
-  roi: { raw: ModelRect; relative: ModelRect };
+  /** The region of interest of each map, in the original image's pixels. */
+  roi: { raw: RegionOfInterest; relative: RegionOfInterest };
   /** S, the model's input side. */
   size: number;
   geometry: Geometry;

@@ -1,20 +1,42 @@
 /**
- * Per-patch summaries of a pixel map and the region of interest: the square
- * window of patches whose scores sum highest. SKELEX's region-guided
- * classifier looks where the map says; summary.csv reports this window.
+ * Where an error map says to look: per-patch summaries of a map and the
+ * region of interest that SKELEX's region-guided classifier crops. The region
+ * is found on the S x S model-grid map and returned in the original image's
+ * pixels:
+ *   1. smooth the map (Gaussian, sigma half a patch) so one hot pixel is not a region;
+ *   2. keep the pixels above a high percentile of the smoothed map (the 99th);
+ *   3. group them into 8-connected components and take the one with the
+ *      largest summed smoothed error;
+ *   4. a square around its bounding box, 20% larger, at least a quarter of the
+ *      image's short side, kept inside the image.
+ * A flat map has no component: the region is then the centred square of the
+ * minimum side, marked `found: false`.
  */
+import type { Geometry, Rect } from '../imaging/preprocess';
+import { rectToSource } from '../imaging/preprocess';
 import { gridSide, type PatchLayout } from './patches';
 
-/** A rectangle in model-grid pixels. */
-export interface ModelRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
+export interface RegionOptions {
+  /** Gaussian sigma of the smoothing, in model pixels (default: half a patch). */
+  sigma?: number;
+  /** Percentile of the smoothed map a pixel must exceed (default 99). */
+  percentile?: number;
+  /** How much larger than the component the square is, as a share of its side (default 0.2). */
+  margin?: number;
+  /** The least side, as a share of the image's short side (default 0.25). */
+  minShare?: number;
 }
 
-/** Default region side, in patches: 3 x 3 patches is 48 px of a 224 px input. */
-export const ROI_PATCHES = 3;
+export const REGION_DEFAULTS = { percentile: 99, margin: 0.2, minShare: 0.25 };
+
+export interface RegionOfInterest {
+  /** The square in the original image's pixels. */
+  box: Rect;
+  /** False when the map is flat and the box is the centred default. */
+  found: boolean;
+  /** Summed smoothed map over the chosen component (0 when none). */
+  score: number;
+}
 
 /**
  * The mean of `map` (S x S) over each patch's measured pixels (count > 0);
@@ -49,40 +71,151 @@ export function patchMeans(
   return out;
 }
 
-/**
- * The `window` x `window` block of patches with the highest sum of scores
- * (NaN counts as 0), as a model-grid rectangle. Ties go to the first block in
- * row-major order, so the answer is deterministic.
- */
-export function regionOfInterest(
-  scores: ArrayLike<number>,
-  layout: PatchLayout,
-  window = ROI_PATCHES,
-): ModelRect {
-  const side = gridSide(layout);
-  if (scores.length !== side * side) {
-    throw new Error(`regionOfInterest: expected ${side * side} patch scores, got ${scores.length}`);
-  }
-  const w = Math.max(1, Math.min(side, Math.floor(window)));
-  let best = -Infinity;
-  let bestX = 0;
-  let bestY = 0;
-  for (let y = 0; y + w <= side; y++) {
-    for (let x = 0; x + w <= side; x++) {
-      let sum = 0;
-      for (let dy = 0; dy < w; dy++) {
-        for (let dx = 0; dx < w; dx++) {
-          const v = scores[(y + dy) * side + x + dx];
-          if (Number.isFinite(v)) sum += v;
+/** Separable Gaussian blur of an S x S map; edges are renormalised, not padded with zeros. */
+export function gaussianBlur(map: ArrayLike<number>, size: number, sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = Float64Array.from({ length: 2 * radius + 1 }, (_, i) =>
+    Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
+  );
+  const pass = (input: ArrayLike<number>, horizontal: boolean): Float32Array => {
+    const out = new Float32Array(size * size);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let sum = 0;
+        let weight = 0;
+        for (let k = -radius; k <= radius; k++) {
+          const u = horizontal ? x + k : x;
+          const v = horizontal ? y : y + k;
+          if (u < 0 || v < 0 || u >= size || v >= size) continue;
+          sum += kernel[k + radius] * input[v * size + u];
+          weight += kernel[k + radius];
         }
-      }
-      if (sum > best) {
-        best = sum;
-        bestX = x;
-        bestY = y;
+        out[y * size + x] = sum / weight;
       }
     }
+    return out;
+  };
+  return pass(pass(map, true), false);
+}
+
+/** The value below which `p` percent of `values` lie (nearest rank). */
+function percentileOf(values: Float32Array, p: number): number {
+  const sorted = Float32Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Bounding box (model pixels) and summed value of the best 8-connected component above `threshold`. */
+function bestComponent(
+  smooth: Float32Array,
+  size: number,
+  inside: (x: number, y: number) => boolean,
+  threshold: number,
+): { x0: number; y0: number; x1: number; y1: number; score: number } | undefined {
+  const label = new Int32Array(size * size);
+  let best: { x0: number; y0: number; x1: number; y1: number; score: number } | undefined;
+  let next = 0;
+  const stack: number[] = [];
+  for (let start = 0; start < size * size; start++) {
+    if (label[start] || !(smooth[start] > threshold) || !inside(start % size, (start / size) | 0))
+      continue;
+    label[start] = ++next;
+    stack.push(start);
+    const c = { x0: size, y0: size, x1: -1, y1: -1, score: 0 };
+    while (stack.length) {
+      const i = stack.pop()!;
+      const x = i % size;
+      const y = (i / size) | 0;
+      c.score += smooth[i];
+      c.x0 = Math.min(c.x0, x);
+      c.y0 = Math.min(c.y0, y);
+      c.x1 = Math.max(c.x1, x);
+      c.y1 = Math.max(c.y1, y);
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const u = x + dx;
+          const v = y + dy;
+          if (u < 0 || v < 0 || u >= size || v >= size) continue;
+          const j = v * size + u;
+          if (label[j] || !(smooth[j] > threshold) || !inside(u, v)) continue;
+          label[j] = next;
+          stack.push(j);
+        }
+      }
+    }
+    if (!best || c.score > best.score) best = c;
   }
-  const p = layout.patch;
-  return { x: bestX * p, y: bestY * p, width: w * p, height: w * p };
+  return best;
+}
+
+/** A square of `side` source pixels centred on (cx, cy), moved (not cut) to lie inside the image. */
+function squareInside(g: Geometry, cx: number, cy: number, side: number): Rect {
+  const w = Math.min(side, g.sourceWidth);
+  const h = Math.min(side, g.sourceHeight);
+  const x = Math.min(Math.max(0, Math.round(cx - w / 2)), g.sourceWidth - w);
+  const y = Math.min(Math.max(0, Math.round(cy - h / 2)), g.sourceHeight - h);
+  return { x, y, width: w, height: h };
+}
+
+/**
+ * The region of interest of an S x S model-grid map (see the top of this
+ * file). `counts`, when given, leaves out pixels no pass measured; letterbox
+ * padding is always left out.
+ */
+export function regionOfInterest(
+  map: ArrayLike<number>,
+  geometry: Geometry,
+  options: RegionOptions & { patch: number; counts?: ArrayLike<number> },
+): RegionOfInterest {
+  const size = geometry.size;
+  if (map.length !== size * size) {
+    throw new Error(`regionOfInterest: expected ${size}x${size} values, got ${map.length}`);
+  }
+  const o = { ...REGION_DEFAULTS, sigma: options.patch / 2, ...options };
+  const { counts } = options;
+  const inside = (x: number, y: number): boolean =>
+    x >= geometry.offsetX &&
+    y >= geometry.offsetY &&
+    x < geometry.offsetX + geometry.contentWidth &&
+    y < geometry.offsetY + geometry.contentHeight &&
+    (!counts || counts[y * size + x] > 0);
+  const measured = Float32Array.from(map, (v, i) =>
+    inside(i % size, (i / size) | 0) && Number.isFinite(v) ? v : 0,
+  );
+  const smooth = gaussianBlur(measured, size, o.sigma);
+  const values: number[] = [];
+  for (let i = 0; i < smooth.length; i++)
+    if (inside(i % size, (i / size) | 0)) values.push(smooth[i]);
+  const threshold = percentileOf(Float32Array.from(values), o.percentile);
+  const component = bestComponent(smooth, size, inside, threshold);
+  const minSide = Math.max(
+    1,
+    Math.round(o.minShare * Math.min(geometry.sourceWidth, geometry.sourceHeight)),
+  );
+  if (!component) {
+    const box = squareInside(
+      geometry,
+      geometry.sourceWidth / 2,
+      geometry.sourceHeight / 2,
+      minSide,
+    );
+    return { box, found: false, score: 0 };
+  }
+  const bounds = rectToSource(geometry, {
+    x: component.x0,
+    y: component.y0,
+    width: component.x1 - component.x0 + 1,
+    height: component.y1 - component.y0 + 1,
+  });
+  const side = Math.max(
+    minSide,
+    Math.round(Math.max(bounds.width, bounds.height) * (1 + o.margin)),
+  );
+  const box = squareInside(
+    geometry,
+    bounds.x + bounds.width / 2,
+    bounds.y + bounds.height / 2,
+    side,
+  );
+  return { box, found: true, score: component.score };
 }
