@@ -15,15 +15,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openImage } from '../../src/lib/imaging/open';
-import {
-  mapToSource,
-  preprocess,
-  rectToSource,
-  type Geometry,
-} from '../../src/lib/imaging/preprocess';
+import { mapToSource, preprocess, type Geometry } from '../../src/lib/imaging/preprocess';
 import { analyzeImage } from '../../src/lib/mae/analyze';
 import { meanError } from '../../src/lib/mae/scores';
-import { gridSide, type PatchLayout } from '../../src/lib/mae/patches';
+import type { PatchLayout } from '../../src/lib/mae/patches';
 import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
 import { relativeErrorMap } from '../../src/lib/mae/relative-map';
 import { headScores } from '../../src/lib/model/heads';
