@@ -21,6 +21,12 @@ import { ModelStore } from '../src/lib/model/store';
 import { probeGpu, wasmThreadCount, type Capabilities } from '../src/lib/engine/backend';
 import { openBundle, type BundleReader } from '../src/lib/engine/model-files';
 import { openMaeEngine } from '../src/lib/engine/open-engine';
+import { openClassifier, type OpenedClassifier } from '../src/lib/engine/open-classifier';
+import { hasShaderF16 } from '../src/lib/engine/backend';
+import { LoadTracker } from '../src/lib/engine/model-files';
+import { cropGray8 } from '../src/lib/imaging/crop';
+import { headScores, type HeadScore } from '../src/lib/model/heads';
+import type { Rect } from '../src/lib/imaging/preprocess';
 import type { OrtMaeRunner } from '../src/lib/engine/ort-runner';
 import type {
   AnalyzeRequest,
@@ -44,6 +50,7 @@ const BATCH_SIZE = 4;
 
 interface Loaded {
   runner: OrtMaeRunner;
+  classifier?: OpenedClassifier;
   status: EngineStatus;
   input: InputSpec;
   source: ModelSource;
@@ -52,6 +59,13 @@ interface Loaded {
 
 let loaded: Loaded | undefined;
 let image: { preprocessed: Preprocessed; metric: ErrorMetric } | undefined;
+
+/** An image's full-resolution 8-bit model gray, for cropping regions. */
+interface FullGray {
+  gray: Uint8Array;
+  width: number;
+  height: number;
+}
 let gpuProbe: Promise<GpuInfo> | undefined;
 /** WASM threads ORT was started with: fixed for the worker's life once a session exists. */
 let ortThreads: number | undefined;
@@ -120,6 +134,18 @@ async function open(
     warmupBatch: BATCH_SIZE,
   });
   const fallbackReason = [extraReason, opened.fallbackReason].filter(Boolean).join('; ');
+  const classifierFiles = Object.values(reader.manifest.classifier?.variants ?? {});
+  const tracker = new LoadTracker(onProgress);
+  tracker.expect(classifierFiles.slice(0, 1));
+  const { classifier, error: classifierError } = await openClassifier({
+    ort,
+    reader,
+    tracker,
+    backend: opened.backend,
+    variant: opened.variant,
+    shaderF16: hasShaderF16(caps.gpu),
+    sessionOptions: () => ({ logSeverityLevel: 3 }),
+  });
   const status: EngineStatus = {
     backend: opened.backend,
     threads,
@@ -131,14 +157,63 @@ async function open(
     maskRatio: opened.maskRatio,
     gpu: caps.gpu,
     crossOriginIsolated: caps.crossOriginIsolated,
+    ...(classifier
+      ? { classifier: { backend: classifier.backend, variant: classifier.variant } }
+      : {}),
+    ...(classifierError ? { classifierError } : {}),
   };
-  return { runner: opened.runner, status, input: reader.manifest.input, source, prefs };
+  return {
+    runner: opened.runner,
+    classifier,
+    status,
+    input: reader.manifest.input,
+    source,
+    prefs,
+  };
 }
 
 async function unload(): Promise<void> {
   const old = loaded;
   loaded = undefined;
   await old?.runner.release();
+  await old?.classifier?.runner.release();
+}
+
+function fullGray(input: ImageInput): FullGray {
+  return 'radiograph' in input
+    ? {
+        gray: toModelGray8(input.radiograph),
+        width: input.radiograph.width,
+        height: input.radiograph.height,
+      }
+    : { gray: input.gray, width: input.width, height: input.height };
+}
+
+/**
+ * The classifier on the whole image (as the MAE saw it) and on each region,
+ * cropped from the full-resolution image and resized as SKELEX does: one batch.
+ */
+async function classifyImageAndRegions(
+  classifier: OpenedClassifier,
+  whole: Preprocessed,
+  full: FullGray,
+  regions: Rect[],
+): Promise<HeadScore[][]> {
+  const inputSpec = requireModel().input;
+  const inputs = [
+    whole.pixelValues,
+    ...regions.map((box) => {
+      const crop = cropGray8(full.gray, full.width, full.height, box);
+      const width = Math.min(box.width, full.width - box.x);
+      const height = Math.min(box.height, full.height - box.y);
+      return preprocessGray8(crop, width, height, inputSpec).pixelValues;
+    }),
+  ];
+  const batch = new Float32Array(inputs.length * whole.pixelValues.length);
+  inputs.forEach((values, i) => batch.set(values, i * values.length));
+  const logits = await classifier.runner.classify(batch, inputs.length);
+  const n = logits.length / inputs.length;
+  return inputs.map((_, i) => headScores(logits.subarray(i * n, (i + 1) * n), classifier.heads));
 }
 
 function requireModel(): Loaded {
@@ -146,20 +221,17 @@ function requireModel(): Loaded {
   return loaded;
 }
 
-function prepare(input: ImageInput, letterbox: boolean, metric: ErrorMetric): Preprocessed {
-  const inputSpec = requireModel().input;
-  const pre =
-    'radiograph' in input
-      ? preprocessGray8(
-          toModelGray8(input.radiograph),
-          input.radiograph.width,
-          input.radiograph.height,
-          inputSpec,
-          { letterbox },
-        )
-      : preprocessGray8(input.gray, input.width, input.height, inputSpec, { letterbox });
+function prepare(
+  input: ImageInput,
+  letterbox: boolean,
+  metric: ErrorMetric,
+): { pre: Preprocessed; full: FullGray } {
+  const full = fullGray(input);
+  const pre = preprocessGray8(full.gray, full.width, full.height, requireModel().input, {
+    letterbox,
+  });
   image = { preprocessed: pre, metric };
-  return pre;
+  return { pre, full };
 }
 
 /** Distinct buffers of some typed arrays, for Comlink.transfer. */
@@ -189,7 +261,7 @@ const api = {
     return exclusive(async () => {
       const start = performance.now();
       requireModel();
-      const pre = prepare(input, options.letterbox, options.metric);
+      const { pre, full } = prepare(input, options.letterbox, options.metric);
       const preprocessMs = performance.now() - start;
       const run = () =>
         analyzeImage(requireModel().runner, pre, requireModel().status.spec, {
@@ -227,19 +299,33 @@ const api = {
       const gray = pre.gray.slice();
       const patchErrors = patchMeans(result.map, spec, result.counts);
       const relative = relativeErrorMap(patchErrors, gray, spec);
+      const roi = {
+        raw: regionOfInterest(result.map, pre.geometry, {
+          patch: spec.patch,
+          counts: result.counts,
+        }),
+        relative: regionOfInterest(relative.map, pre.geometry, { patch: spec.patch }),
+      };
+      const { classifier } = requireModel();
+      const classification = classifier
+        ? await classifyImageAndRegions(classifier, pre, full, [roi.raw.box, roi.relative.box])
+        : undefined;
       const analysis: WorkerAnalysis = {
         map: result.map,
         counts: result.counts,
         meanError: result.meanError,
         top1Error: result.top1Error,
         relativeMap: relative.map,
-        roi: {
-          raw: regionOfInterest(result.map, pre.geometry, {
-            patch: spec.patch,
-            counts: result.counts,
-          }),
-          relative: regionOfInterest(relative.map, pre.geometry, { patch: spec.patch }),
-        },
+        roi,
+        ...(classification
+          ? {
+              classification: {
+                whole: classification[0],
+                raw: classification[1],
+                relative: classification[2],
+              },
+            }
+          : {}),
         size: spec.size,
         geometry: pre.geometry,
         gray,

@@ -188,7 +188,7 @@ def main():
     parser.add_argument("--mae", default=os.path.join(HERE, "checkpoint"), help="the MAE checkpoint folder")
     parser.add_argument("--out", default=os.path.join(HERE, "classifier"))
     parser.add_argument("--mode", choices=["probe", "finetune"], default="finetune")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--layer-decay", type=float, default=0.65)

@@ -5,7 +5,12 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { validateManifest, type BundleManifest, type VariantName } from '../model/manifest';
+import {
+  validateManifest,
+  type BundleFile,
+  type BundleManifest,
+  type VariantName,
+} from '../model/manifest';
 import type { ModelStore } from '../model/store';
 import type { GraphBytes } from './ort-runner';
 import type { LoadProgress, ModelSource } from './types';
@@ -232,6 +237,22 @@ export class LoadTracker {
 
 const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
+/** One graph's bytes (and its external data), verified. */
+export async function readGraphFile(
+  reader: BundleReader,
+  file: BundleFile,
+  tracker: LoadTracker,
+): Promise<GraphBytes> {
+  const model = await tracker.read(reader, file);
+  if (!file.externalData) return { name: file.path, model };
+  const data = await tracker.read(reader, file.externalData);
+  return {
+    name: file.path,
+    model,
+    externalData: [{ path: baseName(file.externalData.path), data }],
+  };
+}
+
 /** A variant's encoder and decoder bytes (and external data), verified. */
 export async function readVariantGraphs(
   reader: BundleReader,
@@ -240,15 +261,8 @@ export async function readVariantGraphs(
 ): Promise<{ encoder: GraphBytes; decoder: GraphBytes }> {
   const graphs = reader.manifest.variants?.[variant];
   if (!graphs) throw new Error(`${reader.label} has no ${variant} variant`);
-  const read = async (file: typeof graphs.encoder): Promise<GraphBytes> => {
-    const model = await tracker.read(reader, file);
-    if (!file.externalData) return { name: file.path, model };
-    const data = await tracker.read(reader, file.externalData);
-    return {
-      name: file.path,
-      model,
-      externalData: [{ path: baseName(file.externalData.path), data }],
-    };
+  return {
+    encoder: await readGraphFile(reader, graphs.encoder, tracker),
+    decoder: await readGraphFile(reader, graphs.decoder, tracker),
   };
-  return { encoder: await read(graphs.encoder), decoder: await read(graphs.decoder) };
 }

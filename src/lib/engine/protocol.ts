@@ -7,6 +7,7 @@ import type { MaskSchedule, PassProgress } from '../mae/analyze';
 import type { Geometry } from '../imaging/preprocess';
 import type { Radiograph } from '../imaging/radiograph';
 import type { RegionOfInterest } from '../mae/regions';
+import type { HeadScore } from '../model/heads';
 import type { EngineStatus } from './types';
 
 export type { PassProgress };
@@ -46,6 +47,11 @@ export interface EngineAnalysis {
   relativeMap: Float32Array;
   /** The region of interest of each map, in the original image's pixels. */
   roi: { raw: RegionOfInterest; relative: RegionOfInterest };
+  /**
+   * The bundle's classifier on the whole image and on each map's region (cropped
+   * from the full-resolution image); absent when the bundle has no classifier.
+   */
+  classification?: { whole: HeadScore[]; raw: HeadScore[]; relative: HeadScore[] };
   /** S, the model's input side. */
   size: number;
   geometry: Geometry;

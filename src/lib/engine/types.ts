@@ -63,4 +63,8 @@ export interface EngineStatus {
   maskRatio: number;
   gpu: GpuInfo;
   crossOriginIsolated: boolean;
+  /** The bundle's classifier, when it has one and it loaded. */
+  classifier?: { backend: BackendName; variant: VariantName };
+  /** Why the bundle's classifier is not available. */
+  classifierError?: string;
 }

@@ -9,6 +9,7 @@ export interface HeadScore {
   /** `head/label`, e.g. `fracture/fracture` or `region/hip`. */
   column: string;
   head: string;
+  activation: HeadSpec['activation'];
   label: string;
   probability: number;
 }
@@ -40,6 +41,7 @@ export function headScores(logits: ArrayLike<number>, heads: readonly HeadSpec[]
       out.push({
         column: `${head.name}/${label}`,
         head: head.name,
+        activation: head.activation,
         label,
         probability: probabilities[i],
       }),
