@@ -23,7 +23,7 @@ import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
 import { relativeErrorMap } from '../../src/lib/mae/relative-map';
 import { headScores } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
-import { openBundleRunners } from './bundle-runners';
+import { openBundleRunners } from '../../tools/cli/bundle-runners';
 import { isValidation, readAtlas, readFractures, type Fracture } from './fracatlas';
 import { auroc, overlaps, polygonMask, type Box } from './metrics';
 

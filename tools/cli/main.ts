@@ -1,6 +1,7 @@
 /** Dispatches `skelex <command>`; each command lives in its own module. */
 import { inspect } from './inspect';
 import { convert } from './convert';
+import { analyze } from './analyze';
 
 const USAGE = `usage: skelex <command> [options]
 
@@ -8,6 +9,9 @@ commands:
   inspect FILE... [--json]   decode DICOM/PNG/JPEG files and describe their pixels
   convert CKPT_DIR --out BUNDLE_DIR [--variants fp32,fp16,int8,q4]
                              turn a Hugging Face ViT/ViTMAE checkpoint into a model bundle
+  analyze INPUT... --model BUNDLE_DIR --out DIR [--passes N] [--schedule complementary|random]
+          [--seed S] [--map raw|relative] [--variant V] [--json]
+                             error maps, overlays and summary.csv for files and folders
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -19,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
         return await inspect(rest, out);
       case 'convert':
         return await convert(rest);
+      case 'analyze':
+        return await analyze(rest, out);
       case undefined:
       case '--help':
       case '-h':

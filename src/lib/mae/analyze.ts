@@ -45,6 +45,9 @@ export interface MaeRunner {
 
 export type MaskSchedule = 'random' | 'complementary';
 
+/** Passes each schedule starts with: 4 complementary passes mask every patch 3 times; SKELEX uses 10 random ones. */
+export const DEFAULT_PASSES: Record<MaskSchedule, number> = { complementary: 4, random: 10 };
+
 export interface PassProgress {
   /** Passes finished so far. */
   done: number;

@@ -5,6 +5,7 @@
  */
 import type { Radiograph } from '../../lib/imaging/radiograph';
 import type { ErrorMetric } from '../../lib/mae/error-map';
+import { DEFAULT_PASSES } from '../../lib/mae/analyze';
 import type { ModelStore } from '../../lib/model/store';
 import type {
   AnalysisEngine,
@@ -44,8 +45,7 @@ export interface AnalysisSettings {
   lastLoadedKey: string;
 }
 
-/** Passes each schedule starts with: 4 complementary passes mask every patch 3 times; SKELEX uses 10 random ones. */
-export const DEFAULT_PASSES: Record<Schedule, number> = { complementary: 4, random: 10 };
+export { DEFAULT_PASSES };
 export const MAX_PASSES = 64;
 
 const SETTINGS_KEY = 'skelex.analysis';

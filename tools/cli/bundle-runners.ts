@@ -1,4 +1,4 @@
-/** A bundle folder's MAE and classifier on onnxruntime-node, for the demo recipes. */
+/** A bundle folder's MAE and classifier on onnxruntime-node, for the command line and the recipes. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -14,6 +14,7 @@ import { maeSpec, type MaeSpec } from '../../src/lib/mae/error-map';
 
 export interface BundleRunners {
   manifest: BundleManifest;
+  variant: VariantName;
   spec: MaeSpec;
   mae: OrtMaeRunner;
   classifier?: OrtClassifierRunner;
@@ -25,17 +26,22 @@ export function readManifest(bundleDir: string): BundleManifest {
   return validateManifest(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
+/** The MAE variant to run on the CPU when none is asked for: the most exact one there is. */
+const NODE_ORDER: VariantName[] = ['fp32', 'int8', 'fp16', 'q4'];
+
 export async function openBundleRunners(
   bundleDir: string,
-  variant: VariantName = 'fp32',
+  requested?: VariantName,
 ): Promise<BundleRunners> {
   const manifest = readManifest(bundleDir);
+  const variant = requested ?? NODE_ORDER.find((v) => manifest.variants?.[v]) ?? 'fp32';
   const graph = (file: BundleFile): GraphBytes => ({
     name: file.path,
     model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
   });
   const files = manifest.variants?.[variant];
   if (!files) throw new Error(`${bundleDir}: the bundle has no ${variant} MAE variant`);
+  if (!manifest.mae) throw new Error(`${bundleDir}: the bundle holds no masked autoencoder`);
   const spec = maeSpec(manifest.input, manifest.mae?.normPixLoss ?? false);
   const layout = { channels: spec.channels, size: spec.size };
   const options = { intraOpNumThreads: 2 };
@@ -46,11 +52,9 @@ export async function openBundleRunners(
     options,
   );
   const variants = manifest.classifier?.variants ?? {};
-  const classifierVariant = ([variant, 'fp32', 'int8', 'fp16', 'q4'] as VariantName[]).find(
-    (v) => variants[v],
-  );
+  const classifierVariant = ([variant, ...NODE_ORDER] as VariantName[]).find((v) => variants[v]);
   const classifier = classifierVariant
     ? await OrtClassifierRunner.create(ort, graph(variants[classifierVariant]!), layout, options)
     : undefined;
-  return { manifest, spec, mae, classifier, classifierVariant };
+  return { manifest, variant, spec, mae, classifier, classifierVariant };
 }
