@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { bundledModels } from './tools/vite-bundled-models.ts';
+import { offline } from './tools/vite-offline.ts';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads (SharedArrayBuffer).
 // Without these headers ORT silently falls back to one thread.
@@ -10,7 +11,11 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [svelte(), bundledModels(import.meta.dirname, ['models/demo'])],
+  plugins: [
+    svelte(),
+    bundledModels(import.meta.dirname, ['models/demo']),
+    offline(import.meta.dirname),
+  ],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
