@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from train_mae import CONFIG as MAE_CONFIG, HERE, MEAN, STD, Layer, augment, load_data, normalise, sincos_2d, write_safetensors
+from train_mae import HERE, Layer, augment, hf_layer_parts, load_data, normalise, sincos_2d, write_safetensors
 
 LABELS = ["fracture", "implant", "hand", "leg", "hip", "shoulder"]
 REGIONS = ["hand", "leg", "hip", "shoulder"]
@@ -91,17 +91,7 @@ class Classifier(nn.Module):
         yield "vit.embeddings.patch_embeddings.projection.bias", self.projection.bias
         for i, layer in enumerate(self.layers):
             p = f"vit.encoder.layer.{i}"
-            parts = {
-                "attention.attention.query": layer.attention.query,
-                "attention.attention.key": layer.attention.key,
-                "attention.attention.value": layer.attention.value,
-                "attention.output.dense": layer.attention.dense,
-                "intermediate.dense": layer.intermediate,
-                "output.dense": layer.output,
-                "layernorm_before": layer.layernorm_before,
-                "layernorm_after": layer.layernorm_after,
-            }
-            for name, module in parts.items():
+            for name, module in hf_layer_parts(layer).items():
                 yield f"{p}.{name}.weight", module.weight
                 yield f"{p}.{name}.bias", module.bias
         yield "vit.layernorm.weight", self.layernorm.weight

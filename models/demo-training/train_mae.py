@@ -106,6 +106,20 @@ class Layer(nn.Module):
         return x + self.output(F.gelu(self.intermediate(self.layernorm_after(x))))
 
 
+def hf_layer_parts(layer):
+    """A block's modules under Hugging Face's ViTLayer names."""
+    return {
+        "attention.attention.query": layer.attention.query,
+        "attention.attention.key": layer.attention.key,
+        "attention.attention.value": layer.attention.value,
+        "attention.output.dense": layer.attention.dense,
+        "intermediate.dense": layer.intermediate,
+        "output.dense": layer.output,
+        "layernorm_before": layer.layernorm_before,
+        "layernorm_after": layer.layernorm_after,
+    }
+
+
 class Mae(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -185,17 +199,7 @@ class Mae(nn.Module):
         for stack, prefix in ((self.layers, "vit.encoder.layer"), (self.decoder_layers, "decoder.decoder_layers")):
             for i, layer in enumerate(stack):
                 p = f"{prefix}.{i}"
-                parts = {
-                    "attention.attention.query": layer.attention.query,
-                    "attention.attention.key": layer.attention.key,
-                    "attention.attention.value": layer.attention.value,
-                    "attention.output.dense": layer.attention.dense,
-                    "intermediate.dense": layer.intermediate,
-                    "output.dense": layer.output,
-                    "layernorm_before": layer.layernorm_before,
-                    "layernorm_after": layer.layernorm_after,
-                }
-                for name, module in parts.items():
+                for name, module in hf_layer_parts(layer).items():
                     out[f"{p}.{name}.weight"] = module.weight
                     if module.bias is not None:
                         out[f"{p}.{name}.bias"] = module.bias

@@ -40,6 +40,20 @@ export const SMALL_MAE_CONFIG: HfVitConfig = {
   decoder_intermediate_size: 48,
 };
 
+/** A small ViTForImageClassification, five labels. */
+export const SMALL_CLASSIFIER_CONFIG: HfVitConfig = {
+  image_size: 32,
+  patch_size: 8,
+  num_channels: 3,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  layer_norm_eps: 1e-12,
+  qkv_bias: true,
+  num_labels: 5,
+};
+
 export interface RefTensor {
   shape: number[];
   data: Float32Array;

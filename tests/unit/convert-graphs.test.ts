@@ -40,6 +40,7 @@ import {
   type HfVitConfig,
   type RefWeights,
   SMALL_MAE_CONFIG,
+  SMALL_CLASSIFIER_CONFIG,
 } from '../helpers/reference-vit.ts';
 import { graphConfig } from '../helpers/graph-config';
 
@@ -85,18 +86,7 @@ const WIDE_MAE: HfVitConfig = {
   decoder_intermediate_size: 24,
 };
 
-const CLASSIFIER: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-12,
-  qkv_bias: true,
-  num_labels: 5,
-};
+const CLASSIFIER: HfVitConfig = SMALL_CLASSIFIER_CONFIG;
 
 /** Measured errors, printed at the end: case, graph output, backend, max abs error. */
 const measured: { case: string; output: string; backend: Backend; error: number }[] = [];

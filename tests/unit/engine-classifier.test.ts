@@ -13,24 +13,14 @@ import {
   randomPixels,
   vitClassifier,
   SMALL_MAE_CONFIG,
+  SMALL_CLASSIFIER_CONFIG,
   type HfVitConfig,
   type RefWeights,
 } from '../helpers/reference-vit.ts';
 
 ortWeb.env.wasm.numThreads = 1;
 
-const CONFIG: HfVitConfig = {
-  image_size: 32,
-  patch_size: 8,
-  num_channels: 3,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  layer_norm_eps: 1e-6,
-  qkv_bias: true,
-  num_labels: 6,
-};
+const CONFIG: HfVitConfig = { ...SMALL_CLASSIFIER_CONFIG, layer_norm_eps: 1e-6, num_labels: 6 };
 
 function reader(weights: RefWeights): MemoryTensors {
   const r = new MemoryTensors('classifier');
