@@ -58,7 +58,7 @@ interface Loaded {
 }
 
 let loaded: Loaded | undefined;
-let image: { preprocessed: Preprocessed; metric: ErrorMetric } | undefined;
+let image: { preprocessed: Preprocessed; metric: ErrorMetric; full: FullGray } | undefined;
 
 /** An image's full-resolution 8-bit model gray, for cropping regions. */
 interface FullGray {
@@ -230,7 +230,7 @@ function prepare(
   const pre = preprocessGray8(full.gray, full.width, full.height, requireModel().input, {
     letterbox,
   });
-  image = { preprocessed: pre, metric };
+  image = { preprocessed: pre, metric, full };
   return { pre, full };
 }
 
@@ -341,6 +341,20 @@ const api = {
       const arrays: ArrayBufferView[] = [analysis.map, analysis.counts, analysis.relativeMap, gray];
       for (const p of passes) arrays.push(p.masked, p.reconstruction, p.reconstructionWithVisible);
       return Comlink.transfer(analysis, buffers(arrays));
+    });
+  },
+
+  /** The classifier on a box (image pixels) of the last analysed image. */
+  classifyRegion(box: Rect, again?: ExploreImage): Promise<HeadScore[]> {
+    return exclusive(async () => {
+      const { classifier } = requireModel();
+      if (!classifier) throw new Error('this model has no classifier');
+      if (again) prepare(again.input, again.letterbox, again.metric);
+      if (!image) throw new Error('no image has been analysed yet');
+      const [, region] = await classifyImageAndRegions(classifier, image.preprocessed, image.full, [
+        box,
+      ]);
+      return region;
     });
   },
 

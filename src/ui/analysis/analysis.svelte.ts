@@ -6,6 +6,8 @@
 import type { Radiograph } from '../../lib/imaging/radiograph';
 import type { ErrorMetric } from '../../lib/mae/error-map';
 import { DEFAULT_PASSES } from '../../lib/mae/analyze';
+import type { Rect } from '../../lib/imaging/preprocess';
+import type { HeadScore } from '../../lib/model/heads';
 import type { ModelStore } from '../../lib/model/store';
 import type {
   AnalysisEngine,
@@ -130,6 +132,8 @@ export class AnalysisController {
   passLog = $state.raw<PassProgress[]>([]);
   passTotal = $state(0);
   result = $state.raw<AnalysisResult | undefined>(undefined);
+  /** The classifier on a box the user drew over the analysed image. */
+  userRegion = $state.raw<{ key: string; box: Rect; scores: HeadScore[] } | undefined>(undefined);
   /** The image on screen. */
   current = $state.raw<ShownImage | undefined>(undefined);
 
@@ -307,6 +311,7 @@ export class AnalysisController {
       const stats = mapStats(analysis.map, analysis.geometry, analysis.counts);
       const relativeStats = mapStats(analysis.relativeMap, analysis.geometry);
       this.result = { ...image, analysis, status: this.status, options, stats, relativeStats };
+      this.userRegion = undefined;
       this.phase = 'done';
     } catch (error) {
       if (token === this.#token) this.#fail(error);
@@ -345,6 +350,21 @@ export class AnalysisController {
     if (this.busy) throw new Error('Wait for the analysis to finish.');
     if (!this.result) return undefined;
     return this.engine.explore(kept);
+  }
+
+  /**
+   * Classifies a box the user drew on the analysed image; its scores land in
+   * `userRegion` (cleared by the next analysis). Errors go to `message`.
+   */
+  async classifyBox(box: Rect): Promise<void> {
+    const result = this.result;
+    if (!result || this.busy || !result.status.classifier) return;
+    try {
+      const scores = await this.engine.classifyRegion(box);
+      if (this.result === result) this.userRegion = { key: result.key, box, scores };
+    } catch (error) {
+      if (!isAbortError(error)) this.message = reason(error);
+    }
   }
 
   dispose(): void {

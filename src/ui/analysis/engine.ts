@@ -3,6 +3,8 @@
  * EngineClient, as an interface, so the panel's logic can also be driven by a stand-in.
  */
 import type { Radiograph } from '../../lib/imaging/radiograph';
+import type { Rect } from '../../lib/imaging/preprocess';
+import type { HeadScore } from '../../lib/model/heads';
 import type {
   AnalyzeOptions as EngineAnalyzeOptions,
   EngineAnalysis,
@@ -37,6 +39,7 @@ export interface AnalysisEngine {
     onPass?: (p: PassProgress) => void,
   ): Promise<EngineAnalysis>;
   explore(keptPatches: number[]): Promise<Exploration>;
+  classifyRegion(box: Rect): Promise<HeadScore[]>;
   cancel(): void;
   dispose(): void;
   readonly status: EngineStatus | undefined;

@@ -9,6 +9,8 @@
 import * as Comlink from 'comlink';
 import type { InferenceApi } from '../../../workers/inference.worker';
 import type { Radiograph } from '../../lib/imaging/radiograph';
+import type { Rect } from '../../lib/imaging/preprocess';
+import type { HeadScore } from '../../lib/model/heads';
 import type {
   AnalyzeRequest,
   EngineAnalysis,
@@ -158,6 +160,16 @@ export class EngineClient {
     if (!handle.hasImage && !this.lastImage) throw new Error('analyse an image first');
     const again = handle.hasImage ? undefined : this.lastImage;
     const result = await this.track(handle, handle.api.explore([...keptPatches], again));
+    handle.hasImage = true;
+    return result;
+  }
+
+  /** The classifier's head scores for a box (image pixels) of the last analysed image. */
+  async classifyRegion(box: Rect): Promise<HeadScore[]> {
+    const handle = await this.ready();
+    if (!handle.hasImage && !this.lastImage) throw new Error('analyse an image first');
+    const again = handle.hasImage ? undefined : this.lastImage;
+    const result = await this.track(handle, handle.api.classifyRegion({ ...box }, again));
     handle.hasImage = true;
     return result;
   }

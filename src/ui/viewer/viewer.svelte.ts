@@ -10,7 +10,18 @@ import { autoWindow, probe, type PixelProbe, type Window } from './windowing';
 const MIN_SCALE = 0.02;
 const MAX_SCALE = 64;
 
-type Drag = { mode: 'window' | 'pan'; x: number; y: number; pointerId: number };
+type Drag = { mode: 'window' | 'pan' | 'box'; x: number; y: number; pointerId: number };
+
+/** A rectangle in the image's own pixels. */
+export interface ImageBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** A drawn box smaller than this (image pixels a side) is taken for a click and dropped. */
+const MIN_BOX = 8;
 
 export class ViewerController {
   /** True once an image is on screen. */
@@ -25,6 +36,13 @@ export class ViewerController {
   radiograph = $state.raw<Radiograph | undefined>(undefined);
   /** Counts draws; lets tests and callers wait for the next frame on screen. */
   renders = $state(0);
+  /** While true, a left drag draws a box on the image instead of windowing. */
+  drawing = $state(false);
+  /** The box being drawn, in image pixels. */
+  draft = $state.raw<ImageBox | undefined>(undefined);
+  /** Called with each finished box. */
+  onBoxDrawn: ((box: ImageBox) => void) | undefined;
+  #boxStart: { x: number; y: number } | undefined;
 
   #element: HTMLElement | undefined;
   #resize: ResizeObserver | undefined;
@@ -203,8 +221,10 @@ export class ViewerController {
     if (e.button !== 0 && !pan) return;
     e.preventDefault();
     this.#element.setPointerCapture(e.pointerId);
+    const box = this.drawing && e.button === 0 && !e.shiftKey;
+    if (box) this.#boxStart = this.#imagePoint(e);
     this.#drag = {
-      mode: pan ? 'pan' : 'window',
+      mode: box ? 'box' : pan ? 'pan' : 'window',
       x: e.clientX,
       y: e.clientY,
       pointerId: e.pointerId,
@@ -221,6 +241,7 @@ export class ViewerController {
       drag.x = e.clientX;
       drag.y = e.clientY;
       if (drag.mode === 'pan') this.#pan(dx, dy);
+      else if (drag.mode === 'box') this.draft = this.#boxTo(this.#imagePoint(e));
       else this.#windowBy(dx, dy);
     }
     const r = this.radiograph;
@@ -236,9 +257,37 @@ export class ViewerController {
 
   #pointerUp(e: PointerEvent): void {
     if (this.#drag?.pointerId !== e.pointerId) return;
+    if (this.#drag.mode === 'box') {
+      const box = this.#boxTo(this.#imagePoint(e));
+      this.draft = undefined;
+      this.drawing = false;
+      if (box && box.width >= MIN_BOX && box.height >= MIN_BOX) this.onBoxDrawn?.(box);
+    }
     this.#drag = undefined;
     if (this.#element?.hasPointerCapture(e.pointerId))
       this.#element.releasePointerCapture(e.pointerId);
+  }
+
+  /** Where a pointer event falls on the image, in image pixels (may lie outside it). */
+  #imagePoint(e: PointerEvent): { x: number; y: number } {
+    const rect = this.#element!.getBoundingClientRect();
+    return cornerstone.canvasToPixel(this.#element!, {
+      x: e.clientX - rect.left,
+      y: e.clientY - rect.top,
+    });
+  }
+
+  /** The box from where the drag began to `point`, clipped to the image, in whole pixels. */
+  #boxTo(point: { x: number; y: number }): ImageBox | undefined {
+    const r = this.radiograph;
+    const start = this.#boxStart;
+    if (!r || !start) return undefined;
+    const clip = (v: number, max: number) => Math.min(max, Math.max(0, Math.round(v)));
+    const x0 = clip(Math.min(start.x, point.x), r.width);
+    const y0 = clip(Math.min(start.y, point.y), r.height);
+    const x1 = clip(Math.max(start.x, point.x), r.width);
+    const y1 = clip(Math.max(start.y, point.y), r.height);
+    return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   }
 
   /** Right widens the window, down raises its centre; the step follows the image's value range. */
