@@ -27,7 +27,12 @@ export const VIT_LARGE_MAE_CONFIG = {
   norm_pix_loss: false,
 };
 
-function tensorShapes(): [string, number[]][] {
+/** A classifier on the ViT-L encoder instead of the MAE's decoder, with `labels` outputs. */
+export interface ClassifierOption {
+  classifierLabels?: number;
+}
+
+function tensorShapes({ classifierLabels }: ClassifierOption = {}): [string, number[]][] {
   const d = VIT_LARGE_MAE_CONFIG.hidden_size;
   const dd = VIT_LARGE_MAE_CONFIG.decoder_hidden_size;
   const n = (VIT_LARGE_MAE_CONFIG.image_size / VIT_LARGE_MAE_CONFIG.patch_size) ** 2;
@@ -67,6 +72,13 @@ function tensorShapes(): [string, number[]][] {
     VIT_LARGE_MAE_CONFIG.intermediate_size,
   );
   shapes.push(['vit.layernorm.weight', [d]], ['vit.layernorm.bias', [d]]);
+  if (classifierLabels) {
+    shapes.push(
+      ['classifier.weight', [classifierLabels, d]],
+      ['classifier.bias', [classifierLabels]],
+    );
+    return shapes;
+  }
   shapes.push(
     ['decoder.decoder_embed.weight', [dd, d]],
     ['decoder.decoder_embed.bias', [dd]],
@@ -92,8 +104,8 @@ function tensorShapes(): [string, number[]][] {
  * Writes config.json and a model.safetensors of small random F32 values, one tensor at a
  * time (never the whole model in memory). Returns the safetensors file's size in bytes.
  */
-export function writeRandomVitLargeCheckpoint(dir: string): number {
-  const shapes = tensorShapes();
+export function writeRandomVitLargeCheckpoint(dir: string, option: ClassifierOption = {}): number {
+  const shapes = tensorShapes(option);
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, shape] of shapes) {
@@ -120,6 +132,17 @@ export function writeRandomVitLargeCheckpoint(dir: string): number {
     writeSync(fd, new Uint8Array(values.buffer));
   }
   closeSync(fd);
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(VIT_LARGE_MAE_CONFIG, null, 2));
+  const labels = option.classifierLabels;
+  const config = labels
+    ? {
+        ...VIT_LARGE_MAE_CONFIG,
+        architectures: ['ViTForImageClassification'],
+        model_type: 'vit',
+        id2label: Object.fromEntries(
+          Array.from({ length: labels }, (_, i) => [String(i), `class ${i}`]),
+        ),
+      }
+    : VIT_LARGE_MAE_CONFIG;
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return 8 + json.length + offset;
 }
