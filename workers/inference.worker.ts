@@ -307,6 +307,7 @@ const api = {
         relative: regionOfInterest(relative.map, pre.geometry, { patch: spec.patch }),
       };
       const { classifier } = requireModel();
+      const classifyStart = performance.now();
       const classification = classifier
         ? await classifyImageAndRegions(classifier, pre, full, [roi.raw.box, roi.relative.box])
         : undefined;
@@ -334,6 +335,7 @@ const api = {
           preprocessMs,
           encoderMs: result.timings.encoderMs,
           decoderMs: result.timings.decoderMs,
+          classifyMs: classification ? performance.now() - classifyStart : 0,
           totalMs: performance.now() - start,
         },
         status: requireModel().status,

@@ -58,7 +58,14 @@ export interface EngineAnalysis {
   /** The S x S 8-bit gray image the model was fed. */
   gray: Uint8Array;
   passes: PassPictures[];
-  timings: { preprocessMs: number; encoderMs: number; decoderMs: number; totalMs: number };
+  /** ms; `classifyMs` is the three classifications (0 without a classifier), part of `totalMs`. */
+  timings: {
+    preprocessMs: number;
+    encoderMs: number;
+    decoderMs: number;
+    classifyMs: number;
+    totalMs: number;
+  };
 }
 
 /** The worker's answer: the analysis, and its status when it changed (a fallback mid-run). */
