@@ -191,7 +191,7 @@ function fullGray(input: ImageInput): FullGray {
 
 /**
  * The classifier on the whole image (as the MAE saw it) and on each region,
- * cropped from the full-resolution image and resized as SKELEX does: one batch.
+ * cropped from the full-resolution image and resized as SKELEX does.
  */
 async function classifyImageAndRegions(
   classifier: OpenedClassifier,
@@ -209,11 +209,13 @@ async function classifyImageAndRegions(
       return preprocessGray8(crop, width, height, inputSpec).pixelValues;
     }),
   ];
-  const batch = new Float32Array(inputs.length * whole.pixelValues.length);
-  inputs.forEach((values, i) => batch.set(values, i * values.length));
-  const logits = await classifier.runner.classify(batch, inputs.length);
-  const n = logits.length / inputs.length;
-  return inputs.map((_, i) => headScores(logits.subarray(i * n, (i + 1) * n), classifier.heads));
+  // One run each, not one batch: int8 graphs quantise activations over the whole
+  // batch, so an image's scores would depend on what else shares its batch.
+  const scores: HeadScore[][] = [];
+  for (const values of inputs) {
+    scores.push(headScores(await classifier.runner.classify(values, 1), classifier.heads));
+  }
+  return scores;
 }
 
 function requireModel(): Loaded {

@@ -9,11 +9,12 @@ Outputs (one logit each): 0 fracture (sigmoid), 1 implant (sigmoid, FracAtlas'
 `hardware` flag), 2-5 hand / leg / hip / shoulder (softmax; trained on images
 with exactly one region flag).
 
-Two recipes, compared on the fixed validation split:
-  --mode probe     the encoder frozen, a linear layer on its CLS token
+Two recipes, compared on the fixed validation split (see models/demo/MODEL_CARD.md):
+  --mode probe     the encoder frozen, a linear layer on its CLS token (the default:
+                   it measured better than the fine-tuning tried)
   --mode finetune  light fine-tuning of the whole encoder (layer-wise lr decay)
 
-Run: /usr/bin/python3 models/demo-training/train_heads.py --mode finetune
+Run: /usr/bin/python3 models/demo-training/train_heads.py
 """
 import argparse
 import json
@@ -177,7 +178,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mae", default=os.path.join(HERE, "checkpoint"), help="the MAE checkpoint folder")
     parser.add_argument("--out", default=os.path.join(HERE, "classifier"))
-    parser.add_argument("--mode", choices=["probe", "finetune"], default="finetune")
+    parser.add_argument("--mode", choices=["probe", "finetune"], default="probe")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)

@@ -79,7 +79,7 @@ beforeAll(async () => {
     files[name] = Buffer.from(await blob.arrayBuffer()).toString('base64');
   }
   server = await startDevServer();
-  browser = await launchChromium();
+  browser = await launchChromium(undefined, { bypassCSP: true }); // the tests inject helper scripts
   page = browser.page;
 }, 180_000);
 

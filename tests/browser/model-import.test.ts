@@ -81,7 +81,7 @@ let scratch: string;
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'skelex-models-'));
   server = await startDevServer();
-  browser = await launchChromium();
+  browser = await launchChromium(undefined, { bypassCSP: true }); // the tests inject helper scripts
   page = browser.page;
 });
 
@@ -508,7 +508,7 @@ describe('when browser storage is full', () => {
   let fullPage: Page;
 
   beforeAll(async () => {
-    full = await launchChromium();
+    full = await launchChromium(undefined, { bypassCSP: true });
     fullPage = full.page;
     await fullPage.goto(server.url);
     await fullPage.getByTestId('models-button').waitFor();

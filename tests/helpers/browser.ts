@@ -67,6 +67,7 @@ export const CHROMIUM_ARGS = [
  */
 export async function launchChromium(
   viewport: { width: number; height: number } = { width: 1280, height: 800 },
+  options: { bypassCSP?: boolean } = {},
 ): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
@@ -82,6 +83,8 @@ export async function launchChromium(
       args: CHROMIUM_ARGS,
       viewport,
       deviceScaleFactor: 1,
+      // Tests that inject helper scripts into the app's page need the app's CSP set aside.
+      bypassCSP: options.bypassCSP ?? false,
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
