@@ -75,6 +75,10 @@ async function nativeTiming(
   const files = manifest.variants![variant]!;
   const read = (p: string) => new Uint8Array(readFileSync(path.join(folder, p)));
   const start = performance.now();
+  // onnxruntime-node finds a graph's external .data file (fp32 ViT-L) beside the working
+  // directory when the graph comes as bytes: work from the bundle folder while loading.
+  const cwd = process.cwd();
+  process.chdir(folder);
   const runner = await OrtMaeRunner.create(
     ortNode,
     {
@@ -83,7 +87,7 @@ async function nativeTiming(
     },
     { channels: 3, size: manifest.input.imageSize },
     { intraOpNumThreads: THREADS },
-  );
+  ).finally(() => process.chdir(cwd));
   const loadMs = performance.now() - start;
   const spec = maeSpec(manifest.input, manifest.mae!.normPixLoss);
   const radiograph = await openImage(IMAGE, new Uint8Array(readFileSync(IMAGE)));
