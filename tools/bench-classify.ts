@@ -13,18 +13,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { MemoryBundleSink } from '../src/lib/convert/bundle-sink';
+import { FolderBundleSink } from '../src/lib/convert/bundle-sink-node';
 import { openDirectoryByteSources } from '../src/lib/convert/byte-source-node';
 import { openCheckpointFolder } from '../src/lib/convert/checkpoint-folder';
 import { convertCheckpoint } from '../src/lib/convert/convert';
 import { makeVariant } from '../src/lib/convert/variants';
 import { OrtClassifierRunner } from '../src/lib/engine/ort-classifier';
-import type { OrtModule } from '../src/lib/engine/ort-runner';
+import type { GraphBytes, OrtModule } from '../src/lib/engine/ort-runner';
 import { cropGray8 } from '../src/lib/imaging/crop';
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { openImage } from '../src/lib/imaging/open';
 import { preprocessGray8 } from '../src/lib/imaging/preprocess';
-import { validateManifest, type InputSpec, type VariantName } from '../src/lib/model/manifest';
+import {
+  validateManifest,
+  type BundleManifest,
+  type InputSpec,
+  type VariantName,
+} from '../src/lib/model/manifest';
 import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 
 const [bundleDir] = process.argv.slice(2);
@@ -50,13 +55,16 @@ async function median(run: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[2];
 }
 
-async function time(ort: OrtModule, model: Uint8Array, input: InputSpec) {
+async function time(ort: OrtModule, graph: GraphBytes, input: InputSpec, folder: string) {
+  // onnxruntime-node looks for a graph's external .data file from the working directory.
+  const cwd = process.cwd();
+  process.chdir(folder);
   const runner = await OrtClassifierRunner.create(
     ort,
-    { name: 'classifier', model },
+    graph,
     { channels: input.channels, size: input.imageSize },
     { intraOpNumThreads: 1 },
-  );
+  ).finally(() => process.chdir(cwd));
   const whole = await median(async () => {
     const pre = preprocessGray8(gray, image.width, image.height, input);
     await runner.classify(pre.pixelValues, 1);
@@ -69,10 +77,29 @@ async function time(ort: OrtModule, model: Uint8Array, input: InputSpec) {
   return { whole, region };
 }
 
-async function report(name: string, input: InputSpec, graphs: [VariantName, Uint8Array][]) {
-  for (const [variant, model] of graphs) {
-    const web = await time(ortWeb as unknown as OrtModule, model, input);
-    const native = await time(ortNode as unknown as OrtModule, model, input);
+/** A bundle's classifier graphs with their external data, read from its folder. */
+function classifierGraphs(folder: string, manifest: BundleManifest): [VariantName, GraphBytes][] {
+  const read = (p: string) => new Uint8Array(readFileSync(path.join(folder, p)));
+  return Object.entries(manifest.classifier!.variants).map(([variant, f]) => [
+    variant as VariantName,
+    {
+      name: f.path,
+      model: read(f.path),
+      ...(f.externalData
+        ? {
+            externalData: [
+              { path: path.basename(f.externalData.path), data: read(f.externalData.path) },
+            ],
+          }
+        : {}),
+    },
+  ]);
+}
+
+async function report(name: string, folder: string, manifest: BundleManifest) {
+  for (const [variant, graph] of classifierGraphs(folder, manifest)) {
+    const web = await time(ortWeb as unknown as OrtModule, graph, manifest.input, folder);
+    const native = await time(ortNode as unknown as OrtModule, graph, manifest.input, folder);
     const cell = (w: number, n: number) =>
       `${w.toFixed(0)} / ${n.toFixed(0)} (${(w / n).toFixed(1)}x)`;
     console.log(
@@ -90,33 +117,21 @@ const manifest = validateManifest(
   JSON.parse(readFileSync(path.join(bundleDir, 'model.json'), 'utf8')),
 );
 if (!manifest.classifier) throw new Error(`${bundleDir}: the bundle has no classifier`);
-await report(
-  manifest.name,
-  manifest.input,
-  Object.entries(manifest.classifier.variants).map(([v, f]) => [
-    v as VariantName,
-    new Uint8Array(readFileSync(path.join(bundleDir, f.path))),
-  ]),
-);
+await report(manifest.name, bundleDir, manifest);
 
 const work = mkdtempSync(path.join(tmpdir(), 'skelex-bench-classify-'));
 try {
   writeRandomVitLargeCheckpoint(work, { classifierLabels: 38 });
   const listing = await openDirectoryByteSources(work);
-  const sink = new MemoryBundleSink();
+  const out = path.join(work, 'bundle');
+  const sink = await FolderBundleSink.create(out);
   const large = await convertCheckpoint(await openCheckpointFolder(listing.files, work), sink, {
     variants: ['fp32', 'int8'],
     makeVariant,
   });
+  await sink.commit();
   await listing.close();
-  const graphs: [VariantName, Uint8Array][] = [];
-  for (const [variant, f] of Object.entries(large.classifier!.variants)) {
-    graphs.push([
-      variant as VariantName,
-      new Uint8Array(await sink.files.get(f.path)!.arrayBuffer()),
-    ]);
-  }
-  await report('ViT-L/16, 38 outputs', large.input, graphs);
+  await report('ViT-L/16, 38 outputs', out, large);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
