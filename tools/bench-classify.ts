@@ -20,7 +20,7 @@ import { convertCheckpoint } from '../src/lib/convert/convert';
 import { makeVariant } from '../src/lib/convert/variants';
 import { OrtClassifierRunner } from '../src/lib/engine/ort-classifier';
 import type { GraphBytes, OrtModule } from '../src/lib/engine/ort-runner';
-import { cropGray8 } from '../src/lib/imaging/crop';
+import { regionPixelValues } from '../src/lib/imaging/crop';
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { openImage } from '../src/lib/imaging/open';
 import { preprocessGray8 } from '../src/lib/imaging/preprocess';
@@ -70,8 +70,7 @@ async function time(ort: OrtModule, graph: GraphBytes, input: InputSpec, folder:
     await runner.classify(pre.pixelValues, 1);
   });
   const region = await median(async () => {
-    const crop = cropGray8(gray, image.width, image.height, box);
-    await runner.classify(preprocessGray8(crop, box.width, box.height, input).pixelValues, 1);
+    await runner.classify(regionPixelValues(gray, image.width, image.height, box, input), 1);
   });
   await runner.release();
   return { whole, region };

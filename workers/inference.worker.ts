@@ -14,8 +14,7 @@ import { analyzeImage, explore, passImages, type AnalysisResult } from '../src/l
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { preprocessGray8, type Preprocessed } from '../src/lib/imaging/preprocess';
 import type { ErrorMetric } from '../src/lib/mae/error-map';
-import { patchMeans, regionOfInterest } from '../src/lib/mae/regions';
-import { relativeErrorMap } from '../src/lib/mae/relative-map';
+import { mapViews } from '../src/lib/mae/map-views';
 import type { InputSpec } from '../src/lib/model/manifest';
 import { ModelStore } from '../src/lib/model/store';
 import { probeGpu, wasmThreadCount, type Capabilities } from '../src/lib/engine/backend';
@@ -24,7 +23,7 @@ import { openMaeEngine } from '../src/lib/engine/open-engine';
 import { openClassifier, type OpenedClassifier } from '../src/lib/engine/open-classifier';
 import { hasShaderF16 } from '../src/lib/engine/backend';
 import { LoadTracker } from '../src/lib/engine/model-files';
-import { cropGray8 } from '../src/lib/imaging/crop';
+import { regionPixelValues } from '../src/lib/imaging/crop';
 import { headScores, type HeadScore } from '../src/lib/model/heads';
 import type { Rect } from '../src/lib/imaging/preprocess';
 import type { OrtMaeRunner } from '../src/lib/engine/ort-runner';
@@ -202,12 +201,7 @@ async function classifyImageAndRegions(
   const inputSpec = requireModel().input;
   const inputs = [
     whole.pixelValues,
-    ...regions.map((box) => {
-      const crop = cropGray8(full.gray, full.width, full.height, box);
-      const width = Math.min(box.width, full.width - box.x);
-      const height = Math.min(box.height, full.height - box.y);
-      return preprocessGray8(crop, width, height, inputSpec).pixelValues;
-    }),
+    ...regions.map((box) => regionPixelValues(full.gray, full.width, full.height, box, inputSpec)),
   ];
   // One run each, not one batch: int8 graphs quantise activations over the whole
   // batch, so an image's scores would depend on what else shares its batch.
@@ -299,15 +293,7 @@ const api = {
         };
       });
       const gray = pre.gray.slice();
-      const patchErrors = patchMeans(result.map, spec, result.counts);
-      const relative = relativeErrorMap(patchErrors, gray, spec);
-      const roi = {
-        raw: regionOfInterest(result.map, pre.geometry, {
-          patch: spec.patch,
-          counts: result.counts,
-        }),
-        relative: regionOfInterest(relative.map, pre.geometry, { patch: spec.patch }),
-      };
+      const { relative, roi } = mapViews(result, gray, pre.geometry, spec);
       const { classifier } = requireModel();
       const classifyStart = performance.now();
       const classification = classifier

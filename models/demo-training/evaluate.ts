@@ -19,8 +19,7 @@ import { mapToSource, preprocess, type Geometry } from '../../src/lib/imaging/pr
 import { analyzeImage } from '../../src/lib/mae/analyze';
 import { meanError } from '../../src/lib/mae/scores';
 import type { PatchLayout } from '../../src/lib/mae/patches';
-import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
-import { relativeErrorMap } from '../../src/lib/mae/relative-map';
+import { mapViews } from '../../src/lib/mae/map-views';
 import { headScores } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
 import { openBundleRunners } from '../../tools/cli/bundle-runners';
@@ -135,13 +134,9 @@ for (const image of images) {
   if (image.labels.fractured && list.length > 0) {
     const boxes = list.map(boxOf);
     const g = input.geometry;
-    const relative = relativeErrorMap(
-      patchMeans(result.map, layout, result.counts),
-      input.gray,
-      layout,
-    );
-    const rawRoi = regionOfInterest(result.map, g, { patch: layout.patch, counts: result.counts });
-    const relRoi = regionOfInterest(relative.map, g, { patch: layout.patch });
+    const { relative, roi } = mapViews(result, input.gray, g, layout);
+    const rawRoi = roi.raw;
+    const relRoi = roi.relative;
     local.images++;
     local.rawHits += hitsAny(rawRoi.box, boxes) ? 1 : 0;
     local.relHits += hitsAny(relRoi.box, boxes) ? 1 : 0;

@@ -9,16 +9,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import { OrtClassifierRunner } from '../../src/lib/engine/ort-classifier';
-import { cropGray8 } from '../../src/lib/imaging/crop';
+import { regionPixelValues } from '../../src/lib/imaging/crop';
 import { toModelGray8 } from '../../src/lib/imaging/modality';
 import { openImage } from '../../src/lib/imaging/open';
-import { preprocess, preprocessGray8, type Rect } from '../../src/lib/imaging/preprocess';
+import { preprocess, type Rect } from '../../src/lib/imaging/preprocess';
 import { headScores } from '../../src/lib/model/heads';
 import { validateManifest } from '../../src/lib/model/manifest';
 import { PROJECT_ROOT, dataPath } from '../helpers/data';
 import {
   launchChromium,
   startDevServer,
+  loadDemoModel,
   waitForShown,
   type BrowserSession,
   type DevServer,
@@ -58,16 +59,7 @@ describe('bundled demo model', () => {
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
     await page.goto(server.url);
-    const model = page.getByTestId('analysis-model');
-    await model.waitFor();
-    const demo = await model.locator('option', { hasText: 'skelex-demo' }).getAttribute('value');
-    await model.selectOption(demo!);
-    await page.getByTestId('analysis-backend').selectOption('wasm');
-    await page.getByTestId('analysis-variant').selectOption('int8');
-    await page.getByTestId('analysis-load').click();
-    await expect
-      .poll(() => page.getByTestId('engine-status').textContent(), { timeout: 90_000 })
-      .toMatch(/In use: skelex-demo · WASM · \d+ threads? · int8/);
+    await loadDemoModel(page, 'int8');
 
     await page.getByTestId('file-input').setInputFiles(dataPath('dicom', 'RG3_JLSL.dcm'));
     await waitForShown(page, 'RG3_JLSL.dcm');
@@ -165,8 +157,7 @@ async function nodePredictions(file: string, box: Rect) {
   const image = await openImage(file, new Uint8Array(readFileSync(file)));
   const gray = toModelGray8(image);
   const whole = preprocess(image, manifest.input).pixelValues;
-  const crop = cropGray8(gray, image.width, image.height, box);
-  const region = preprocessGray8(crop, box.width, box.height, manifest.input).pixelValues;
+  const region = regionPixelValues(gray, image.width, image.height, box, manifest.input);
   const heads = manifest.classifier!.heads;
   const result = {
     whole: headScores(await runner.classify(whole, 1), heads),

@@ -13,7 +13,12 @@ import { promisify } from 'node:util';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, dataPath } from '../helpers/data';
-import { launchChromium, waitForShown, type BrowserSession } from '../helpers/browser';
+import {
+  launchChromium,
+  loadDemoModel,
+  waitForShown,
+  type BrowserSession,
+} from '../helpers/browser';
 
 const run = promisify(execFile);
 let outDir: string;
@@ -82,15 +87,7 @@ describe('offline', () => {
 
     await context.setOffline(true);
     await page.reload();
-    const model = page.getByTestId('analysis-model');
-    await model.waitFor();
-    const demo = await model.locator('option', { hasText: 'skelex-demo' }).getAttribute('value');
-    await model.selectOption(demo!);
-    await page.getByTestId('analysis-backend').selectOption('wasm');
-    await page.getByTestId('analysis-load').click();
-    await expect
-      .poll(() => page.getByTestId('engine-status').textContent(), { timeout: 90_000 })
-      .toMatch(/In use: skelex-demo · WASM/);
+    await loadDemoModel(page);
     await page.getByTestId('file-input').setInputFiles(dataPath('dicom', 'RG3_RLE.dcm'));
     await waitForShown(page, 'RG3_RLE.dcm');
     await expect

@@ -10,6 +10,7 @@ import { dataPath } from '../helpers/data';
 import {
   launchChromium,
   startDevServer,
+  loadDemoModel,
   waitForShown,
   type BrowserSession,
   type DevServer,
@@ -46,15 +47,7 @@ describe('privacy', () => {
       }),
     );
     await page.goto(server.url);
-    const model = page.getByTestId('analysis-model');
-    await model.waitFor();
-    const demo = await model.locator('option', { hasText: 'skelex-demo' }).getAttribute('value');
-    await model.selectOption(demo!);
-    await page.getByTestId('analysis-backend').selectOption('wasm');
-    await page.getByTestId('analysis-load').click();
-    await expect
-      .poll(() => page.getByTestId('engine-status').textContent(), { timeout: 90_000 })
-      .toMatch(/In use: skelex-demo/);
+    await loadDemoModel(page);
 
     const dicoms = readdirSync(dataPath('dicom'))
       .filter((f) => f.endsWith('.dcm'))

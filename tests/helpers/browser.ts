@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { expect } from 'vitest';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -163,4 +164,24 @@ export async function afterNextRender(page: Page, action: () => Promise<void>): 
     before,
     { timeout: 10_000 },
   );
+}
+
+/**
+ * Picks the bundled demo model in the analysis panel, on WASM (and `variant` when given),
+ * loads it, and waits until the panel says it is in use.
+ */
+export async function loadDemoModel(page: Page, variant?: string): Promise<void> {
+  const model = page.getByTestId('analysis-model');
+  await model.waitFor();
+  const demo = await model.locator('option', { hasText: 'skelex-demo' }).getAttribute('value');
+  await model.selectOption(demo!);
+  await page.getByTestId('analysis-backend').selectOption('wasm');
+  if (variant) await page.getByTestId('analysis-variant').selectOption(variant);
+  await page.getByTestId('analysis-load').click();
+  const inUse = new RegExp(
+    `In use: skelex-demo · WASM · \\d+ threads?${variant ? ` · ${variant}` : ''}`,
+  );
+  await expect
+    .poll(() => page.getByTestId('engine-status').textContent(), { timeout: 90_000 })
+    .toMatch(inUse);
 }

@@ -4,8 +4,7 @@
  *  [--variant V] [--json]`
  *
  * Each radiograph through the bundle's MAE on onnxruntime-node, with the
- * app's own code (preprocess, analyzeImage, relativeErrorMap,
- * regionOfInterest, headScores), so the numbers equal the app's. Writes, in
+ * app's own code (preprocess, analyzeImage, mapViews, headScores), so the numbers equal the app's. Writes, in
  * DIR, for every image `NAME.overlay.png` (the image with the chosen map and
  * its region outlined) and `NAME.map.png` (the map alone, same size), and
  * `summary.csv` for all of them (DESIGN.md). A bad file gets `ok: false` and
@@ -21,8 +20,7 @@ import { openImage } from '../../src/lib/imaging/open';
 import { composeOverlay } from '../../src/lib/imaging/overlay';
 import { mapToSource, preprocess } from '../../src/lib/imaging/preprocess';
 import { analyzeImage, DEFAULT_PASSES, type MaskSchedule } from '../../src/lib/mae/analyze';
-import { patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
-import { relativeErrorMap } from '../../src/lib/mae/relative-map';
+import { mapViews, type MapKind } from '../../src/lib/mae/map-views';
 import { headScores } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
 import { summaryCsv, type SummaryRow } from '../../src/lib/report/summary';
@@ -33,8 +31,6 @@ import { progressBar } from './progress';
 
 export const ANALYZE_USAGE =
   'usage: skelex analyze INPUT... --model BUNDLE_DIR --out DIR [--passes N] [--schedule complementary|random] [--seed S] [--map raw|relative] [--variant fp32|fp16|int8|q4] [--json]';
-
-export type MapKind = 'raw' | 'relative';
 
 export interface AnalyzeSettings {
   schedule: MaskSchedule;
@@ -78,15 +74,9 @@ export async function analyzeFile(
       seed: settings.seed,
       maskRatio: manifest.mae!.maskRatio,
     });
-    const layout = { size: spec.size, patch: spec.patch, channels: spec.channels };
-    const map =
-      settings.map === 'relative'
-        ? relativeErrorMap(patchMeans(result.map, layout, result.counts), input.gray, layout).map
-        : result.map;
-    const roi = regionOfInterest(map, input.geometry, {
-      patch: spec.patch,
-      ...(settings.map === 'raw' ? { counts: result.counts } : {}),
-    });
+    const views = mapViews(result, input.gray, input.geometry, spec);
+    const map = settings.map === 'relative' ? views.relative.map : result.map;
+    const roi = views.roi[settings.map];
     const heads = classifier
       ? headScores(await classifier.classify(input.pixelValues, 1), manifest.classifier!.heads)
       : undefined;

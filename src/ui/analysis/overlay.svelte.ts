@@ -5,13 +5,14 @@
  */
 import { COLORMAPS, percentile, valueRange, type ColormapName } from '../../lib/imaging/colormaps';
 import type { Geometry } from '../../lib/imaging/preprocess';
+import type { MapKind } from '../../lib/mae/map-views';
 import { isBoolean, isNumberIn, isOneOf, loadSettings, saveSettings } from './persist';
 
 /** 'minmax': the image's own min..max; 'p99': 0..its 99th percentile; 'fixed': the user's range. */
 export type Scaling = 'minmax' | 'p99' | 'fixed';
 
 /** 'raw': SKELEX's reconstruction error; 'relative': worse than its neighbours, on the body. */
-export type MapKind = 'raw' | 'relative';
+export type { MapKind };
 
 export interface OverlaySettings {
   enabled: boolean;
