@@ -7,8 +7,11 @@
  * RG3 per variant, for a ViT-Large-size bundle (random weights, converted here
  * by the project's converter into the ignored tmp/ folder, removed after) and
  * for the bundled demo model. Per stage: model load, preprocess, encoder,
- * decoder, whole map (median of N runs after a warm-up); then the best
- * variant's load from the IndexedDB cache. The last line is one JSON object
+ * decoder, whole map (median of N runs after a warm-up), and the
+ * classifier's time after the map (the whole image and the two regions of
+ * interest, each cropped, preprocessed and run: the app's classification step;
+ * the ViT-Large bundle carries a random 38-output int8 classifier); then the
+ * best variant's load from the IndexedDB cache. The last line is one JSON object
  * for the best WASM variant at ViT-Large size.
  *
  * WebGPU is timed only when Chromium offers a hardware adapter: headless
@@ -24,11 +27,16 @@ import { FolderBundleSink } from '../src/lib/convert/bundle-sink-node';
 import { openCheckpointFolder } from '../src/lib/convert/checkpoint-folder';
 import { convertCheckpoint } from '../src/lib/convert/convert';
 import { makeVariant } from '../src/lib/convert/variants';
+import { classifierVariant } from '../src/lib/engine/open-classifier';
+import { OrtClassifierRunner } from '../src/lib/engine/ort-classifier';
 import { OrtMaeRunner } from '../src/lib/engine/ort-runner';
+import { regionPixelValues } from '../src/lib/imaging/crop';
+import { toModelGray8 } from '../src/lib/imaging/modality';
 import { openImage } from '../src/lib/imaging/open';
 import { preprocess } from '../src/lib/imaging/preprocess';
 import { analyzeImage } from '../src/lib/mae/analyze';
 import { maeSpec } from '../src/lib/mae/error-map';
+import { mapViews } from '../src/lib/mae/map-views';
 import { validateManifest, type BundleManifest, type VariantName } from '../src/lib/model/manifest';
 import {
   CHROMIUM_ARGS,
@@ -52,6 +60,8 @@ interface Timing {
   encoderMs: number;
   decoderMs: number;
   totalMs: number;
+  /** Whole image and both regions through the classifier; 0 without one. */
+  classifyMs: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
@@ -63,6 +73,7 @@ function medianTiming(runs: Omit<Timing, 'loadMs'>[], loadMs: number): Timing {
     encoderMs: median(runs.map((r) => r.encoderMs)),
     decoderMs: median(runs.map((r) => r.decoderMs)),
     totalMs: median(runs.map((r) => r.totalMs)),
+    classifyMs: median(runs.map((r) => r.classifyMs)),
   };
 }
 
@@ -79,18 +90,31 @@ async function nativeTiming(
   // directory when the graph comes as bytes: work from the bundle folder while loading.
   const cwd = process.cwd();
   process.chdir(folder);
+  const input = { channels: 3, size: manifest.input.imageSize };
+  const options = { intraOpNumThreads: THREADS };
   const runner = await OrtMaeRunner.create(
     ortNode,
     {
       encoder: { name: files.encoder.path, model: read(files.encoder.path) },
       decoder: { name: files.decoder.path, model: read(files.decoder.path) },
     },
-    { channels: 3, size: manifest.input.imageSize },
-    { intraOpNumThreads: THREADS },
+    input,
+    options,
   ).finally(() => process.chdir(cwd));
   const loadMs = performance.now() - start;
+  // The classifier variant the app picks on WASM for this MAE variant.
+  const classifierFile = manifest.classifier?.variants[classifierWasmVariant(manifest, variant)];
+  const classifier =
+    classifierFile &&
+    (await OrtClassifierRunner.create(
+      ortNode,
+      { name: classifierFile.path, model: read(classifierFile.path) },
+      input,
+      options,
+    ));
   const spec = maeSpec(manifest.input, manifest.mae!.normPixLoss);
   const radiograph = await openImage(IMAGE, new Uint8Array(readFileSync(IMAGE)));
+  const gray = toModelGray8(radiograph);
   const runs: Omit<Timing, 'loadMs'>[] = [];
   for (let i = 0; i <= RUNS; i++) {
     const t0 = performance.now();
@@ -101,17 +125,40 @@ async function nativeTiming(
       passes: 4,
       seed: 1,
     });
+    const t2 = performance.now();
+    if (classifier) {
+      const { roi } = mapViews(result, input.gray, input.geometry, spec);
+      await classifier.classify(input.pixelValues, 1);
+      for (const box of [roi.raw.box, roi.relative.box]) {
+        const values = regionPixelValues(
+          gray,
+          radiograph.width,
+          radiograph.height,
+          box,
+          manifest.input,
+        );
+        await classifier.classify(values, 1);
+      }
+    }
     if (i > 0) {
       runs.push({
         preprocessMs: t1 - t0,
         encoderMs: result.timings.encoderMs,
         decoderMs: result.timings.decoderMs,
-        totalMs: performance.now() - t0,
+        totalMs: t2 - t0,
+        classifyMs: classifier ? performance.now() - t2 : 0,
       });
     }
   }
   await runner.release();
+  await classifier?.release();
   return medianTiming(runs, loadMs);
+}
+
+/** What the worker opens on WASM beside this MAE variant (src/lib/engine/open-classifier.ts). */
+function classifierWasmVariant(manifest: BundleManifest, variant: VariantName): VariantName {
+  const available = Object.keys(manifest.classifier?.variants ?? {}) as VariantName[];
+  return classifierVariant(available, 'wasm', variant, false) ?? variant;
 }
 
 const HOOKS = `
@@ -143,7 +190,7 @@ async function main(): Promise<void> {
     const large = path.join(served, 'vit-large');
     const listing = await openDirectoryByteSources(scratch);
     const sink = await FolderBundleSink.create(large);
-    const largeManifest = await convertCheckpoint(
+    const maeManifest = await convertCheckpoint(
       await openCheckpointFolder(listing.files, scratch),
       sink,
       {
@@ -152,8 +199,30 @@ async function main(): Promise<void> {
         name: 'ViT-L/16 MAE (random)',
       },
     );
-    await sink.commit();
     await listing.close();
+    rmSync(scratch, { recursive: true, force: true });
+    mkdirSync(scratch);
+    // A 38-output classifier on the same encoder size, int8 only: an fp32 copy
+    // beside the fp32 MAE would crowd WASM's 4 GB.
+    process.stderr.write(
+      'writing and converting a ViT-Large-size classifier (random weights)...\n',
+    );
+    writeRandomVitLargeCheckpoint(scratch, { classifierLabels: 38 });
+    const classifierListing = await openDirectoryByteSources(scratch);
+    const classifierManifest = await convertCheckpoint(
+      await openCheckpointFolder(classifierListing.files, scratch),
+      sink,
+      { variants: ['int8'], makeVariant },
+    );
+    await classifierListing.close();
+    const largeManifest = validateManifest({
+      ...maeManifest,
+      classifier: classifierManifest.classifier,
+    });
+    await sink.writeFile('model.json', [
+      new TextEncoder().encode(JSON.stringify(largeManifest, null, 2) + '\n'),
+    ]);
+    await sink.commit();
     rmSync(scratch, { recursive: true, force: true });
     writeFileSync(path.join(served, 'page.html'), '<!doctype html><title>bench</title>');
 
@@ -238,6 +307,9 @@ async function main(): Promise<void> {
               timings,
               backend: status.backend,
               variant: status.variant,
+              classifier: status.classifier
+                ? `${status.classifier.variant} (${status.classifier.backend})`
+                : 'none',
               threads: status.threads,
             };
           } finally {
@@ -256,9 +328,9 @@ async function main(): Promise<void> {
         : `WebGPU adapter: ${adapter}`,
     );
     console.log(
-      '| model | backend | variant | load ms | preprocess ms | encoder ms | decoder ms | map ms | native map ms | ratio |',
+      '| model | backend | variant | load ms | preprocess ms | encoder ms | decoder ms | map ms | native map ms | ratio | classifier | classify ms | native classify ms |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     const rows: { model: string; variant: VariantName; wasm: number; native: number }[] = [];
     for (const model of models) {
       for (const variant of Object.keys(model.manifest.variants ?? {}) as VariantName[]) {
@@ -269,7 +341,7 @@ async function main(): Promise<void> {
           const t = medianTiming(out.timings, out.loadMs);
           const f = (v: number) => v.toFixed(0);
           console.log(
-            `| ${model.name} | ${out.backend} ${out.threads}t | ${out.variant} | ${f(t.loadMs)} | ${f(t.preprocessMs)} | ${f(t.encoderMs)} | ${f(t.decoderMs)} | ${f(t.totalMs)} | ${f(native.totalMs)} | ${(t.totalMs / native.totalMs).toFixed(2)} |`,
+            `| ${model.name} | ${out.backend} ${out.threads}t | ${out.variant} | ${f(t.loadMs)} | ${f(t.preprocessMs)} | ${f(t.encoderMs)} | ${f(t.decoderMs)} | ${f(t.totalMs)} | ${f(native.totalMs)} | ${(t.totalMs / native.totalMs).toFixed(2)} | ${out.classifier} | ${f(t.classifyMs)} | ${f(native.classifyMs)} |`,
           );
           if (backend === 'wasm')
             rows.push({ model: model.name, variant, wasm: t.totalMs, native: native.totalMs });
@@ -284,7 +356,7 @@ async function main(): Promise<void> {
         const b = window.__bench;
         const manifest = await (await fetch(`${url}model.json`)).json();
         const files = manifest.variants[variant];
-        const only = { ...manifest, variants: { [variant]: files } };
+        const only = { ...manifest, variants: { [variant]: files }, classifier: undefined };
         const blobs = new Map();
         for (const f of [files.encoder, files.decoder])
           blobs.set(f.path, await (await fetch(url + f.path)).blob());

@@ -3,7 +3,10 @@
  * through the app's own code (openImage, preprocess, analyzeImage, the
  * bundle's ONNX graphs on onnxruntime-node):
  * - reconstruction error: mean masked-pixel error of the raw map (normalised pixels, L2);
- * - classifier: AUROC of fracture and implant, region accuracy on one-region images;
+ * - classifier: AUROC of fracture and implant, region accuracy on one-region images,
+ *   on the whole image and on each map's region of interest (cropped from the
+ *   full-resolution image as the app does), and for fracture the larger of the
+ *   whole image's and the relative region's probability (region-guided);
  * - localisation on fractured images, for SKELEX's raw map and the
  *   relative map: the share of images whose region of interest
  *   (src/lib/mae/regions.ts) overlaps a fracture box, beside the share a
@@ -15,6 +18,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openImage } from '../../src/lib/imaging/open';
+import { regionPixelValues } from '../../src/lib/imaging/crop';
+import { toModelGray8 } from '../../src/lib/imaging/modality';
 import { mapToSource, preprocess, type Geometry } from '../../src/lib/imaging/preprocess';
 import { analyzeImage } from '../../src/lib/mae/analyze';
 import { meanError } from '../../src/lib/mae/scores';
@@ -101,7 +106,12 @@ function pixelAuroc(map: Float32Array, geometry: Geometry, list: Fracture[]): nu
   return auroc(source, mask);
 }
 
-const classifierScores: number[][] = [];
+/** Head probabilities per image: the whole image, the raw map's region, the relative map's. */
+const classifierScores = {
+  whole: [] as number[][],
+  raw: [] as number[][],
+  relative: [] as number[][],
+};
 const errors: number[] = [];
 const local = {
   images: 0,
@@ -126,15 +136,23 @@ for (const image of images) {
     seed: 0,
   });
   errors.push(meanError(result.map, result.counts));
+  const g = input.geometry;
+  const { relative, roi } = mapViews(result, input.gray, g, layout);
   if (classifier) {
-    const logits = await classifier.classify(input.pixelValues, 1);
-    classifierScores.push(headScores(logits, manifest.classifier!.heads).map((h) => h.probability));
+    const probabilities = async (pixelValues: Float32Array) =>
+      headScores(await classifier.classify(pixelValues, 1), manifest.classifier!.heads).map(
+        (h) => h.probability,
+      );
+    const gray = toModelGray8(radiograph);
+    const region = (box: Box) =>
+      regionPixelValues(gray, radiograph.width, radiograph.height, box, manifest.input);
+    classifierScores.whole.push(await probabilities(input.pixelValues));
+    classifierScores.raw.push(await probabilities(region(roi.raw.box)));
+    classifierScores.relative.push(await probabilities(region(roi.relative.box)));
   }
   const list = fractures.get(image.id) ?? [];
   if (image.labels.fractured && list.length > 0) {
     const boxes = list.map(boxOf);
-    const g = input.geometry;
-    const { relative, roi } = mapViews(result, input.gray, g, layout);
     const rawRoi = roi.raw;
     const relRoi = roi.relative;
     local.images++;
@@ -176,26 +194,41 @@ if (classifier) {
     new Float32Array(Math.max(...heads.flatMap((h) => h.outputs)) + 1),
     heads,
   ).map((h) => h.column);
-  const column = (name: string) => classifierScores.map((s) => s[columns.indexOf(name)]);
-  figures.classifierVariant = classifierVariant!;
-  figures.fractureAuroc = auroc(
-    column('fracture/fracture'),
-    images.map((i) => i.labels.fractured),
-  );
-  figures.implantAuroc = auroc(
-    column('implant/implant'),
-    images.map((i) => i.labels.hardware),
-  );
   const regions = ['hand', 'leg', 'hip', 'shoulder'];
   const single = images
     .map((i, k) => [i, k] as const)
     .filter(([i]) => regions.reduce((s, r) => s + i.labels[r], 0) === 1);
-  const correct = single.filter(([i, k]) => {
-    const scores = regions.map((r) => classifierScores[k][columns.indexOf(`region/${r}`)]);
-    return i.labels[regions[scores.indexOf(Math.max(...scores))]] === 1;
-  }).length;
-  figures.regionAccuracy = correct / single.length;
+  figures.classifierVariant = classifierVariant!;
   figures.regionImages = single.length;
+  // Keys: fractureAuroc for the whole image, fractureAurocRegionRaw for the raw map's region, ...
+  const inputs = {
+    '': classifierScores.whole,
+    RegionRaw: classifierScores.raw,
+    RegionRelative: classifierScores.relative,
+  };
+  for (const [suffix, scores] of Object.entries(inputs)) {
+    const column = (name: string) => scores.map((s) => s[columns.indexOf(name)]);
+    figures[`fractureAuroc${suffix}`] = auroc(
+      column('fracture/fracture'),
+      images.map((i) => i.labels.fractured),
+    );
+    figures[`implantAuroc${suffix}`] = auroc(
+      column('implant/implant'),
+      images.map((i) => i.labels.hardware),
+    );
+    const correct = single.filter(([i, k]) => {
+      const p = regions.map((r) => scores[k][columns.indexOf(`region/${r}`)]);
+      return i.labels[regions[p.indexOf(Math.max(...p))]] === 1;
+    }).length;
+    figures[`regionAccuracy${suffix}`] = correct / single.length;
+  }
+  const fracture = columns.indexOf('fracture/fracture');
+  figures.fractureAurocGuided = auroc(
+    classifierScores.whole.map((s, k) =>
+      Math.max(s[fracture], classifierScores.relative[k][fracture]),
+    ),
+    images.map((i) => i.labels.fractured),
+  );
 }
 console.log(JSON.stringify(figures, null, 2));
 const jsonOut = option('--json');

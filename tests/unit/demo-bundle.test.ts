@@ -66,7 +66,14 @@ describe('the demo bundle', () => {
     expect(card).toContain('FracAtlas');
     expect(card).toContain('CC BY 4.0');
     expect(card).toMatch(/not for clinical use/i);
-    for (const key of ['fractureAuroc', 'implantAuroc', 'roiOnFractureRelative', 'pixelAurocRaw']) {
+    for (const key of [
+      'fractureAuroc',
+      'implantAuroc',
+      'fractureAurocRegionRaw',
+      'fractureAurocRegionRelative',
+      'roiOnFractureRelative',
+      'pixelAurocRaw',
+    ]) {
       const value = metrics[key];
       expect(Number.isFinite(value), key).toBe(true);
       const shown = key.startsWith('roi') ? `${(value * 100).toFixed(1)}%` : value.toFixed(3);

@@ -2,7 +2,7 @@
  * Turns one frame's encoded bytes into little-endian samples, interleaved per
  * pixel, `bitsAllocated / 8` bytes each: the one layout pixels.ts reads.
  */
-import { decodeWithCodec, type CodecName } from './codecs/wasm';
+import { decodeWithCodec, describeCodecError, type CodecName } from './codecs/wasm';
 import type { LosslessJpegImage } from './codecs/jpeg-lossless';
 import { decodeRle } from './codecs/rle';
 import type { TransferSyntax } from './transfer-syntax';
@@ -72,7 +72,7 @@ async function decodeWasm(
   try {
     result = await decodeWithCodec(name, encoded);
   } catch (error) {
-    throw new Error(`${what} data could not be decoded (${describe(error)})`, { cause: error });
+    throw new Error(`${what} data could not be decoded (${describeCodecError(error)})`, { cause: error });
   }
   const { info } = result;
   if (info.width !== layout.columns || info.height !== layout.rows) {
@@ -91,12 +91,6 @@ async function decodeWasm(
     colourConverted: layout.samplesPerPixel === 3,
     nearLossless: result.nearLossless,
   };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'number') return `codec error ${error}`;
-  return String(error);
 }
 
 export async function decodeFrame(
@@ -126,7 +120,7 @@ export async function decodeFrame(
         const { decodeLosslessJpeg } = await import('./codecs/jpeg-lossless');
         image = decodeLosslessJpeg(encoded);
       } catch (error) {
-        throw new Error(`JPEG Lossless data could not be decoded (${describe(error)})`, {
+        throw new Error(`JPEG Lossless data could not be decoded (${describeCodecError(error)})`, {
           cause: error,
         });
       }
@@ -161,7 +155,7 @@ export async function decodeFrame(
         const { decodeDctJpeg } = await import('./codecs/jpeg-dct');
         image = decodeDctJpeg(encoded);
       } catch (error) {
-        throw new Error(`JPEG data could not be decoded (${describe(error)})`, { cause: error });
+        throw new Error(`JPEG data could not be decoded (${describeCodecError(error)})`, { cause: error });
       }
       if (image.width !== layout.columns || image.height !== layout.rows) {
         throw new Error(

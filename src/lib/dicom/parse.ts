@@ -52,6 +52,9 @@ function parserMessage(error: unknown): string {
     typeof error === 'object' && error !== null && 'exception' in error
       ? (error as { exception: unknown }).exception
       : error;
+  // dicom-parser reads nested sequences by recursion: a deep enough nest overflows the stack.
+  if (inner instanceof RangeError && /call stack/i.test(inner.message))
+    return 'sequences are nested too deeply to read';
   const text = inner instanceof Error ? inner.message : String(inner);
   return text.replace(/^dicomParser\.[A-Za-z0-9]+: /, '');
 }

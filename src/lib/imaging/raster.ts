@@ -1,6 +1,6 @@
 /** PNG (8/16-bit, gray or colour) and JPEG files to a Radiograph, full bit depth kept. */
 import { decode as decodePng, convertIndexedToRgb } from 'fast-png';
-import { decodeWithCodec } from '../dicom/codecs/wasm';
+import { decodeWithCodec, describeCodecError } from '../dicom/codecs/wasm';
 import { readJpegFrameHeader } from './jpeg-header';
 import { fullRangeWindow, storedRange } from './stats';
 import { LIMITS, type Radiograph, type StoredPixels } from './radiograph';
@@ -149,7 +149,7 @@ export async function readJpeg(source: string, bytes: Uint8Array): Promise<Radio
     decoded = await decodeWithCodec('libjpegturbo', bytes);
   } catch (error) {
     throw new Error(
-      `JPEG data could not be decoded (${error instanceof Error ? error.message : String(error)})`,
+      `JPEG data could not be decoded (${describeCodecError(error)})`,
       { cause: error },
     );
   }

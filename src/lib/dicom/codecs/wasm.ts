@@ -82,6 +82,16 @@ function loadModule(name: CodecName): Promise<CodecModule> {
 }
 
 /**
+ * A codec failure in words. The WASM codecs throw a bare number (a C++
+ * exception with no message exported), which says only that the data is bad.
+ */
+export function describeCodecError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'number') return `damaged or incomplete data; codec error ${error}`;
+  return String(error);
+}
+
+/**
  * Runs one encoded frame through a codec and returns its raw decoded bytes
  * (copied out of WASM memory) with the codec's frame description.
  */
