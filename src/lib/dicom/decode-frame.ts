@@ -72,7 +72,9 @@ async function decodeWasm(
   try {
     result = await decodeWithCodec(name, encoded);
   } catch (error) {
-    throw new Error(`${what} data could not be decoded (${describeCodecError(error)})`, { cause: error });
+    throw new Error(`${what} data could not be decoded (${describeCodecError(error)})`, {
+      cause: error,
+    });
   }
   const { info } = result;
   if (info.width !== layout.columns || info.height !== layout.rows) {
@@ -155,7 +157,9 @@ export async function decodeFrame(
         const { decodeDctJpeg } = await import('./codecs/jpeg-dct');
         image = decodeDctJpeg(encoded);
       } catch (error) {
-        throw new Error(`JPEG data could not be decoded (${describeCodecError(error)})`, { cause: error });
+        throw new Error(`JPEG data could not be decoded (${describeCodecError(error)})`, {
+          cause: error,
+        });
       }
       if (image.width !== layout.columns || image.height !== layout.rows) {
         throw new Error(

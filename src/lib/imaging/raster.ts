@@ -148,10 +148,9 @@ export async function readJpeg(source: string, bytes: Uint8Array): Promise<Radio
   try {
     decoded = await decodeWithCodec('libjpegturbo', bytes);
   } catch (error) {
-    throw new Error(
-      `JPEG data could not be decoded (${describeCodecError(error)})`,
-      { cause: error },
-    );
+    throw new Error(`JPEG data could not be decoded (${describeCodecError(error)})`, {
+      cause: error,
+    });
   }
   const { width, height, componentCount } = decoded.info;
   if (componentCount !== 1 && componentCount !== 3)

@@ -21,7 +21,8 @@ import type {
   Schedule,
   VariantName,
 } from './engine';
-import { isAbortError } from '../engine/engine-client';
+import { isAbortError, isEngineStopped } from '../engine/engine-client';
+import { smallerVariant } from '../../lib/engine/failures';
 import { listModelChoices, type ModelChoice } from './models';
 import { mapStats, type MapStats } from './overlay.svelte';
 import { isBoolean, isNumberIn, isOneOf, isString, loadSettings, saveSettings } from './persist';
@@ -101,6 +102,15 @@ export interface AnalysisResult extends ShownImage {
   relativeStats: MapStats;
 }
 
+export interface EngineStop {
+  /** What happened, in one line. */
+  reason: string;
+  /** A smaller variant of the model than the one that was running, if it has one. */
+  smaller?: VariantName;
+  /** The engine ran on WebGPU, so WASM is an alternative. */
+  wasm: boolean;
+}
+
 export interface LoadProgress {
   loaded: number;
   total: number;
@@ -136,8 +146,13 @@ export class AnalysisController {
   userRegion = $state.raw<{ key: string; box: Rect; scores: HeadScore[] } | undefined>(undefined);
   /** The image on screen. */
   current = $state.raw<ShownImage | undefined>(undefined);
+  /**
+   * The inference worker died or failed past trusting: why, and the ways to go
+   * on (a smaller variant, WASM instead of WebGPU). Images and results stay.
+   */
+  engineStopped = $state.raw<EngineStop | undefined>(undefined);
 
-  readonly #createEngine: () => AnalysisEngine;
+  readonly #createEngine: (onStopped: (error: Error) => void) => AnalysisEngine;
   readonly #store: () => Pick<ModelStore, 'listModels'>;
   #engine: AnalysisEngine | undefined;
   #token = 0;
@@ -146,7 +161,10 @@ export class AnalysisController {
   #loads: Promise<unknown> = Promise.resolve();
   #stopPersisting: () => void;
 
-  constructor(createEngine: () => AnalysisEngine, store: () => Pick<ModelStore, 'listModels'>) {
+  constructor(
+    createEngine: (onStopped: (error: Error) => void) => AnalysisEngine,
+    store: () => Pick<ModelStore, 'listModels'>,
+  ) {
     this.#createEngine = createEngine;
     this.#store = store;
     this.#stopPersisting = $effect.root(() => {
@@ -164,7 +182,7 @@ export class AnalysisController {
 
   /** The engine, created on first use. */
   get engine(): AnalysisEngine {
-    return (this.#engine ??= this.#createEngine());
+    return (this.#engine ??= this.#createEngine((error) => this.#stoppedEngine(error)));
   }
 
   /** Options of the next run, from the settings. */
@@ -219,7 +237,8 @@ export class AnalysisController {
 
   #autoRun(): void {
     const s = this.settings;
-    if (!s.analyseOnOpen || !this.current || this.result || this.busy) return;
+    // After the engine stopped, the user chooses how to go on (it could stop again).
+    if (!s.analyseOnOpen || !this.current || this.result || this.busy || this.engineStopped) return;
     const known = this.status !== undefined || s.lastLoadedKey === s.modelKey;
     if (known && this.selectedModel && this.#loadKey() !== this.#failedKey) void this.run();
   }
@@ -312,6 +331,7 @@ export class AnalysisController {
       const relativeStats = mapStats(analysis.relativeMap, analysis.geometry);
       this.result = { ...image, analysis, status: this.status, options, stats, relativeStats };
       this.userRegion = undefined;
+      this.engineStopped = undefined;
       this.phase = 'done';
     } catch (error) {
       if (token === this.#token) this.#fail(error);
@@ -337,9 +357,40 @@ export class AnalysisController {
       this.#stop('cancelled', 'Analysis cancelled.');
       return;
     }
+    if (isEngineStopped(error)) this.#stoppedEngine(error as Error);
     this.phase = 'error';
     this.message = reason(error);
     this.loadProgress = undefined;
+  }
+
+  /** The worker is gone with its model: note the ways to go on (once per stop). */
+  #stoppedEngine(error: Error): void {
+    if (!this.engineStopped) {
+      const status = this.status;
+      const model = this.selectedModel;
+      this.engineStopped = {
+        reason: reason(error),
+        smaller: status && model ? smallerVariant(model.variants, status.variant) : undefined,
+        wasm: status?.backend === 'webgpu',
+      };
+    }
+    this.loadedKey = '';
+    this.status = undefined;
+    if (!this.busy) {
+      this.phase = 'error';
+      this.message = reason(error);
+    }
+  }
+
+  /** Goes on after the engine stopped: as before, with a smaller variant, or on WASM. */
+  async retryAfterStop(choice: 'again' | 'smaller' | 'wasm'): Promise<void> {
+    const stop = this.engineStopped;
+    if (choice === 'smaller' && stop?.smaller) this.settings.variant = stop.smaller;
+    if (choice === 'wasm') this.settings.backend = 'wasm';
+    this.engineStopped = undefined;
+    this.message = '';
+    if (this.current) await this.run();
+    else await this.load();
   }
 
   /**

@@ -4,7 +4,10 @@
  *
  * `cancel()` stops the worker at once (an ONNX Runtime run cannot be interrupted) and
  * rejects the running call with an AbortError; the next call starts a fresh worker and
- * loads the last model again. A worker that crashes is replaced the same way.
+ * loads the last model again. A worker that crashes (an uncaught error), or whose
+ * ONNX Runtime fails past trusting (a WASM trap or abort, memory exhausted: see
+ * isFatalEngineError), is replaced the same way; its calls reject with an
+ * EngineStoppedError and `onStopped` hears of it even when no call was running.
  */
 import * as Comlink from 'comlink';
 import type { InferenceApi } from '../../../workers/inference.worker';
@@ -19,6 +22,7 @@ import type {
   PassProgress,
 } from '../../lib/engine/protocol';
 import type { EnginePrefs, EngineStatus, LoadProgress, ModelSource } from '../../lib/engine/types';
+import { isFatalEngineError } from '../../lib/engine/failures';
 
 export type {
   AnalyzeRequest as AnalyzeOptions,
@@ -51,6 +55,20 @@ export function createInferenceWorker(): WorkerLike {
 
 export interface EngineClientOptions {
   createWorker?: () => WorkerLike;
+  /** Told when the worker dies or fails past trusting; the next call starts a new one. */
+  onStopped?: (error: EngineStoppedError) => void;
+}
+
+/** The worker died or its runtime failed past trusting (`name` is "EngineStoppedError"). */
+export class EngineStoppedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineStoppedError';
+  }
+}
+
+export function isEngineStopped(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'EngineStoppedError';
 }
 
 /** The error a cancelled call rejects with (`name` is "AbortError"). */
@@ -88,9 +106,11 @@ export class EngineClient {
   private current: EngineStatus | undefined;
   private disposed = false;
   private readonly createWorker: () => WorkerLike;
+  private readonly onStopped: ((error: EngineStoppedError) => void) | undefined;
 
   constructor(options: EngineClientOptions = {}) {
     this.createWorker = options.createWorker ?? createInferenceWorker;
+    this.onStopped = options.onStopped;
   }
 
   /** The loaded model's engine status (backend, threads, variant, fallback reason...). */
@@ -206,11 +226,9 @@ export class EngineClient {
         const message = (event as Partial<ErrorEvent>).message;
         const detail = typeof message === 'string' && message ? `: ${message}` : '';
         if (this.handle !== handle) return;
-        this.stopWorker(handle);
-        this.rejectAll(
-          new Error(
-            `The inference worker stopped${detail}. It restarts with the model on the next request.`,
-          ),
+        this.stopped(
+          handle,
+          `The inference worker stopped${detail}. It restarts with the model on the next request.`,
         );
       },
     };
@@ -224,6 +242,16 @@ export class EngineClient {
     handle.api[Comlink.releaseProxy]();
     handle.worker.terminate();
     if (this.handle === handle) this.handle = undefined;
+  }
+
+  /** Replaces a dead or untrustworthy worker: its calls fail, the next call starts anew. */
+  private stopped(handle: Handle, message: string): EngineStoppedError {
+    const error = new EngineStoppedError(message);
+    this.stopWorker(handle);
+    this.current = undefined;
+    this.rejectAll(error);
+    this.onStopped?.(error);
+    return error;
   }
 
   private rejectAll(error: Error): void {
@@ -263,7 +291,15 @@ export class EngineClient {
         },
         (error: unknown) => {
           if (!this.pending.delete(fail)) return;
-          reject(toError(error));
+          if (isFatalEngineError(error) && this.handle === handle) {
+            const why = toError(error).message.split('\n')[0];
+            reject(
+              this.stopped(
+                handle,
+                `The inference worker failed (${why}) and was stopped. It restarts with the model on the next request.`,
+              ),
+            );
+          } else reject(toError(error));
         },
       );
     });

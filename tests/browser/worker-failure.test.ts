@@ -1,0 +1,86 @@
+/**
+ * The inference worker dying under the app: the app says so, keeps the opened
+ * images and the last result, offers a smaller variant, and goes on with it.
+ * The death is an uncaught WebAssembly trap thrown inside the real worker.
+ */
+import type { Page, Worker } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  launchChromium,
+  loadDemoModel,
+  startDevServer,
+  waitForShown,
+  type BrowserSession,
+  type DevServer,
+} from '../helpers/browser';
+import { dataPath } from '../helpers/data';
+
+let server: DevServer;
+let browser: BrowserSession;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startDevServer();
+  browser = await launchChromium();
+  page = browser.page;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function analysisDone(): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('analysis-progress').getAttribute('data-phase'), {
+      timeout: 90_000,
+    })
+    .toMatch(/done|error/);
+}
+
+function inferenceWorker(): Worker {
+  const worker = page.workers().find((w) => w.url().includes('inference.worker'));
+  if (!worker) throw new Error('the inference worker is not running');
+  return worker;
+}
+
+describe('a dying inference worker', () => {
+  it('is reported and replaced; images and results stay; a smaller variant is offered', async () => {
+    await page.goto(server.url);
+    await loadDemoModel(page, 'fp32');
+    await page
+      .getByTestId('file-input')
+      .setInputFiles([dataPath('dicom', 'RG3_JLSL.dcm'), dataPath('dicom', 'RG2_UNC.dcm')]);
+    await waitForShown(page, 'RG3_JLSL.dcm');
+    await analysisDone();
+    const meanError = await page.getByTestId('analysis-mean-error').textContent();
+    expect(Number(meanError)).toBeGreaterThan(0);
+
+    await inferenceWorker().evaluate(() => {
+      setTimeout(() => {
+        throw new WebAssembly.RuntimeError('memory access out of bounds (simulated)');
+      });
+    });
+
+    const message = page.getByTestId('analysis-message');
+    await expect
+      .poll(() => message.textContent(), { timeout: 10_000 })
+      .toMatch(/inference worker stopped.*simulated.*restarts/);
+    expect(await page.getByTestId('retry-smaller').textContent()).toContain('int8');
+    expect(await page.getByTestId('retry-wasm').count()).toBe(0); // it ran on WASM already
+    // Nothing opened or computed is lost.
+    expect(await page.getByTestId('entry').count()).toBe(2);
+    expect(await page.getByTestId('analysis-mean-error').textContent()).toBe(meanError);
+    expect(await page.getByTestId('heatmap-overlay').count()).toBe(1);
+
+    await page.getByTestId('retry-smaller').click();
+    await analysisDone();
+    expect(await page.getByTestId('analysis-message').count()).toBe(0);
+    expect(await page.getByTestId('engine-stopped').count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('engine-status').textContent())
+      .toMatch(/skelex-demo · WASM · \d+ threads? · int8/);
+    expect(Number(await page.getByTestId('analysis-mean-error').textContent())).toBeGreaterThan(0);
+    expect(browser.errors.filter((e) => !e.includes('simulated'))).toEqual([]);
+  }, 240_000);
+});
