@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -538,6 +540,68 @@ describe('engine: opening a bundle', () => {
       'encoder.fp32.onnx does not match the SHA-256 in model.json (damaged or changed)',
     );
     await expect(reader.read(fp32.decoder)).resolves.toHaveLength(fp32.decoder.bytes);
+  });
+
+  it('refuses a file cut short or grown, naming it', async () => {
+    const fp32 = manifest.variants!.fp32!;
+    const serve = (bytes: Uint8Array) =>
+      (async (url: string) =>
+        new URL(url).pathname.endsWith('model.json')
+          ? new Response(JSON.stringify(manifest))
+          : new Response(bytes.slice())) as FetchLike;
+    const model = graphs.encoder.model;
+    for (const [bytes, message] of [
+      [
+        model.subarray(0, model.length - 1),
+        /encoder\.fp32\.onnx: received \d+ bytes, model\.json lists \d+/,
+      ],
+      [
+        new Uint8Array([...model, 0]),
+        /encoder\.fp32\.onnx: the server sent more than the \d+ bytes/,
+      ],
+    ] as const) {
+      const reader = await openBundle(
+        { kind: 'url', baseUrl: 'http://app.test/bundle/' },
+        { fetch: serve(bytes) },
+      );
+      await expect(reader.read(fp32.encoder)).rejects.toThrow(message);
+    }
+  });
+
+  it('refuses a bundle whose listed hashes match a graph that is not ONNX', async () => {
+    const fp32 = manifest.variants!.fp32!;
+    const garbage = new Uint8Array(4096).map((_, i) => (i * 131) % 251);
+    const forged: BundleManifest = {
+      ...manifest,
+      variants: {
+        fp32: {
+          ...fp32,
+          encoder: { ...fp32.encoder, bytes: garbage.length, sha256: bytesToHex(sha256(garbage)) },
+        },
+      },
+    };
+    const forgedFetch = (async (url: string) => {
+      const name = new URL(url).pathname.replace('/bundle/', '');
+      if (name === 'model.json') return new Response(JSON.stringify(forged));
+      return new Response((name === fp32.encoder.path ? garbage : files.get(name)!).slice());
+    }) as FetchLike;
+    await expect(
+      openMaeEngine({
+        ort: ortWeb,
+        reader: await openBundle(
+          { kind: 'url', baseUrl: 'http://app.test/bundle/' },
+          { fetch: forgedFetch },
+        ),
+        caps: {
+          gpu: { available: false, features: [] },
+          crossOriginIsolated: false,
+          hardwareConcurrency: 2,
+        },
+        prefs: { backend: 'wasm' },
+      }),
+    ).rejects.toThrow(
+      /could not be loaded: WASM \(fp32\): encoder\.fp32\.onnx could not be loaded/,
+    );
   });
 
   it('reads from the model store, and fetches a damaged cached file again when the URL is known', async () => {
