@@ -48,6 +48,8 @@ export interface BrowserSession {
   page: Page;
   /** Messages the page logged as errors, and uncaught exceptions: tests print them on failure. */
   errors: string[];
+  /** The browser's profile directory (its --user-data-dir). */
+  profile: string;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function launchChromium(
     context,
     page,
     errors,
+    profile,
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
