@@ -198,6 +198,26 @@ export class Library {
     this.shown = { entryId: id, frame, radiograph: result.image, key };
   }
 
+  /**
+   * The decoded image of an entry (its current frame) without showing it: from
+   * the cache, or decoded again. For batch analysis; throws the file's one-line error.
+   */
+  async radiograph(id: number): Promise<{ radiograph: Radiograph; key: string }> {
+    const entry = this.#entry(id);
+    const file = this.#files.get(id);
+    if (!entry || entry.status === 'error' || !file)
+      throw new Error(entry?.error ?? `no open file with id ${id}`);
+    const key = keyOf(id, entry.frame);
+    const cached = this.#cache.get(key);
+    if (cached) return { radiograph: cached, key };
+    const result = await this.#client.open(entry.path, () => file.arrayBuffer(), {
+      frame: entry.frame,
+    });
+    if (!result.ok) throw new Error(result.error);
+    this.#cache.put(key, result.image, this.shown?.key);
+    return { radiograph: result.image, key };
+  }
+
   /** Stops decoding; the list stays as it is. */
   dispose(): void {
     this.#client.dispose();

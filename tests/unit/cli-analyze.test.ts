@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { decode } from 'fast-png';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../helpers/csv';
 import { MemoryBundleSink } from '../../src/lib/convert/bundle-sink';
 import { openDirectoryByteSources } from '../../src/lib/convert/byte-source-node';
 import { openCheckpointFolder } from '../../src/lib/convert/checkpoint-folder';
@@ -100,20 +101,6 @@ async function skelex(args: string[]): Promise<{ code: number; stdout: string; s
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...rows] = text.trim().split('\n');
-  const columns = header.split(',');
-  return rows.map((row) => {
-    // Only the error column may hold a quoted comma here.
-    const cells: string[] = [];
-    for (const m of row.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)) {
-      cells.push(m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1]);
-      if (m[2] === '') break;
-    }
-    return Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
-  });
 }
 
 /** What the app's code gives for one file on onnxruntime-web (the browser's runtime). */

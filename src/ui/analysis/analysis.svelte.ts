@@ -121,6 +121,9 @@ function reason(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
 
+/** Results remembered for going back to an image (a map and its views, about 1 MB each). */
+const RESULTS_KEPT = 64;
+
 export const NO_MODEL =
   'No model yet: import one with “Models” at the top (a checkpoint folder or a model bundle).';
 
@@ -151,6 +154,8 @@ export class AnalysisController {
    * on (a smaller variant, WASM instead of WebGPU). Images and results stay.
    */
   engineStopped = $state.raw<EngineStop | undefined>(undefined);
+  /** A batch (src/ui/batch) drives the engine: no automatic or manual single runs meanwhile. */
+  batchActive = $state(false);
 
   readonly #createEngine: (onStopped: (error: Error) => void) => AnalysisEngine;
   readonly #store: () => Pick<ModelStore, 'listModels'>;
@@ -160,6 +165,12 @@ export class AnalysisController {
   #failedKey = '';
   #loads: Promise<unknown> = Promise.resolve();
   #stopPersisting: () => void;
+  /** Recent results by image, model and options, so going back to an image shows its map at once. */
+  // Not reactive on purpose: read only when an image is shown.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #results = new Map<string, Omit<AnalysisResult, 'radiograph'>>();
+  /** The image the worker analysed last (explore and drawn boxes run on it). */
+  #engineImage = '';
 
   constructor(
     createEngine: (onStopped: (error: Error) => void) => AnalysisEngine,
@@ -231,14 +242,94 @@ export class AnalysisController {
       return;
     this.current = image;
     if (this.result && this.result.radiograph !== image?.radiograph) this.result = undefined;
+    if (this.batchActive) {
+      this.#showRemembered();
+      return;
+    }
     if (this.busy) this.#stop('idle', '');
-    this.#autoRun();
+    if (!this.#showRemembered()) this.#autoRun();
+  }
+
+  #resultKey(imageKey: string): string {
+    return JSON.stringify([imageKey, this.#loadKey(), this.options]);
+  }
+
+  #remember(result: AnalysisResult): void {
+    const key = this.#resultKey(result.key);
+    this.#results.delete(key);
+    this.#results.set(key, { ...result, radiograph: undefined } as Omit<
+      AnalysisResult,
+      'radiograph'
+    >);
+    for (const old of this.#results.keys()) {
+      if (this.#results.size <= RESULTS_KEPT) break;
+      this.#results.delete(old);
+    }
+  }
+
+  /** Shows the remembered result of the image on screen, if there is one. */
+  #showRemembered(): boolean {
+    const image = this.current;
+    const known = image && this.#results.get(this.#resultKey(image.key));
+    if (!image || !known) return false;
+    this.result = { ...known, radiograph: image.radiograph };
+    this.userRegion = undefined;
+    if (!this.busy) {
+      this.phase = 'done';
+      this.message = '';
+    }
+    return true;
+  }
+
+  /**
+   * One image of a batch: loads the model if needed, analyses, remembers the
+   * result (and shows it when the image is on screen). Errors are thrown.
+   */
+  async analyzeForBatch(radiograph: Radiograph, key: string): Promise<AnalysisResult> {
+    const status = await this.#ensureLoaded(this.#token);
+    if (this.phase === 'loading') this.phase = 'idle';
+    const options = this.options;
+    const analysis = await this.engine.analyze(radiograph, options);
+    this.#engineImage = key;
+    const result = this.#resultOf(
+      { radiograph, key },
+      analysis,
+      this.engine.status ?? status,
+      options,
+    );
+    this.#remember(result);
+    if (this.current?.key === key) this.#showRemembered();
+    return result;
+  }
+
+  /** Stops the batch's analysis in progress (its call rejects with an AbortError). */
+  cancelBatchRun(): void {
+    this.#engine?.cancel();
+  }
+
+  #resultOf(
+    image: ShownImage,
+    analysis: EngineAnalysis,
+    status: EngineStatus,
+    options: AnalyzeOptions,
+  ): AnalysisResult {
+    const stats = mapStats(analysis.map, analysis.geometry, analysis.counts);
+    const relativeStats = mapStats(analysis.relativeMap, analysis.geometry);
+    return { ...image, analysis, status, options, stats, relativeStats };
   }
 
   #autoRun(): void {
     const s = this.settings;
     // After the engine stopped, the user chooses how to go on (it could stop again).
-    if (!s.analyseOnOpen || !this.current || this.result || this.busy || this.engineStopped) return;
+    if (
+      !s.analyseOnOpen ||
+      !this.current ||
+      this.result ||
+      this.busy ||
+      this.engineStopped ||
+      this.batchActive
+    )
+      return;
     const known = this.status !== undefined || s.lastLoadedKey === s.modelKey;
     if (known && this.selectedModel && this.#loadKey() !== this.#failedKey) void this.run();
   }
@@ -307,7 +398,7 @@ export class AnalysisController {
   /** Analyses the image on screen; a run in progress is cancelled first. */
   async run(): Promise<void> {
     const image = this.current;
-    if (!image) return;
+    if (!image || this.batchActive) return;
     if (this.busy) this.#engine?.cancel();
     const token = ++this.#token;
     this.message = '';
@@ -327,9 +418,9 @@ export class AnalysisController {
       if (token !== this.#token) return;
       // The engine may have fallen back (say WebGPU to WASM) during the run.
       this.status = this.engine.status ?? status;
-      const stats = mapStats(analysis.map, analysis.geometry, analysis.counts);
-      const relativeStats = mapStats(analysis.relativeMap, analysis.geometry);
-      this.result = { ...image, analysis, status: this.status, options, stats, relativeStats };
+      this.#engineImage = image.key;
+      this.result = this.#resultOf(image, analysis, this.status, options);
+      this.#remember(this.result);
       this.userRegion = undefined;
       this.engineStopped = undefined;
       this.phase = 'done';
@@ -398,9 +489,17 @@ export class AnalysisController {
    * Undefined while no analysis of the image on screen is finished.
    */
   async explore(kept: number[]): Promise<Exploration | undefined> {
-    if (this.busy) throw new Error('Wait for the analysis to finish.');
+    if (this.busy || this.batchActive) throw new Error('Wait for the analysis to finish.');
     if (!this.result) return undefined;
+    await this.#onEngine(this.result);
     return this.engine.explore(kept);
+  }
+
+  /** A remembered result's image may not be the worker's last: analyse it there again. */
+  async #onEngine(result: AnalysisResult): Promise<void> {
+    if (this.#engineImage === result.key) return;
+    await this.run();
+    if (this.#engineImage !== result.key) throw new Error('Analyse the image again first.');
   }
 
   /**
@@ -408,9 +507,11 @@ export class AnalysisController {
    * `userRegion` (cleared by the next analysis). Errors go to `message`.
    */
   async classifyBox(box: Rect): Promise<void> {
-    const result = this.result;
-    if (!result || this.busy || !result.status.classifier) return;
+    let result = this.result;
+    if (!result || this.busy || this.batchActive || !result.status.classifier) return;
     try {
+      await this.#onEngine(result);
+      result = this.result ?? result;
       const scores = await this.engine.classifyRegion(box);
       if (this.result === result) this.userRegion = { key: result.key, box, scores };
     } catch (error) {
