@@ -1,6 +1,6 @@
 /**
  * Privacy you can check: during a whole session (open every shared DICOM,
- * load the bundled model, analyse, classify) every request the page and its
+ * load the bundled model, analyse, classify, export) every request the page and its
  * workers make goes to the app's own origin, is a plain GET with no body, and
  * carries no image data; the Content-Security-Policy refuses any other origin.
  */
@@ -60,6 +60,14 @@ describe('privacy', () => {
       })
       .toBe('done');
     await page.getByTestId('classification-panel').waitFor();
+    // Exports are made in the page and saved through the browser's download: nothing is sent.
+    for (const button of ['export-overlay', 'export-passes', 'export-report']) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId(button).click(),
+      ]);
+      expect(download.url()).toMatch(/^blob:/);
+    }
 
     // The policy itself: another origin is refused before any request leaves.
     const blocked = await page.evaluate(async () => {

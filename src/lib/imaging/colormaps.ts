@@ -194,3 +194,12 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   }
   return ticks;
 }
+
+/** A tick value in few characters: 0, 0.012, 3.4e-5. */
+export function tickLabel(value: number): string {
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  return magnitude >= 1e4 || magnitude < 1e-3
+    ? value.toExponential(1)
+    : String(Number(value.toPrecision(3)));
+}

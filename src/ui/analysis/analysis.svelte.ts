@@ -90,6 +90,8 @@ export interface ShownImage {
   radiograph: Radiograph;
   /** The library's key of the image (file and frame). */
   key: string;
+  /** The file's name (or path in its folder), for exports. */
+  name: string;
 }
 
 export interface AnalysisResult extends ShownImage {
@@ -121,8 +123,10 @@ function reason(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
 
-/** Results remembered for going back to an image (a map and its views, about 1 MB each). */
+/** Results remembered for going back to an image (maps and scores, under 1 MB each)... */
 const RESULTS_KEPT = 64;
+/** ...of which the latest few keep their pass pictures too. */
+const PASSES_KEPT = 4;
 
 export const NO_MODEL =
   'No model yet: import one with “Models” at the top (a checkpoint folder or a model bundle).';
@@ -149,6 +153,8 @@ export class AnalysisController {
   userRegion = $state.raw<{ key: string; box: Rect; scores: HeadScore[] } | undefined>(undefined);
   /** The image on screen. */
   current = $state.raw<ShownImage | undefined>(undefined);
+  /** The pass the SKELEX panel shows (and exports). */
+  pass = $state(0);
   /**
    * The inference worker died or failed past trusting: why, and the ways to go
    * on (a smaller variant, WASM instead of WebGPU). Images and results stay.
@@ -261,10 +267,17 @@ export class AnalysisController {
       AnalysisResult,
       'radiograph'
     >);
-    for (const old of this.#results.keys()) {
-      if (this.#results.size <= RESULTS_KEPT) break;
-      this.#results.delete(old);
-    }
+    const keys = [...this.#results.keys()];
+    keys.forEach((old, i) => {
+      const age = keys.length - 1 - i;
+      if (age >= RESULTS_KEPT) this.#results.delete(old);
+      else if (age >= PASSES_KEPT) {
+        // The pass pictures are most of a result's size (about 1.2 MB a pass): keep them for the latest few.
+        const r = this.#results.get(old)!;
+        if (r.analysis.passes.length > 0)
+          this.#results.set(old, { ...r, analysis: { ...r.analysis, passes: [] } });
+      }
+    });
   }
 
   /** Shows the remembered result of the image on screen, if there is one. */
@@ -285,18 +298,14 @@ export class AnalysisController {
    * One image of a batch: loads the model if needed, analyses, remembers the
    * result (and shows it when the image is on screen). Errors are thrown.
    */
-  async analyzeForBatch(radiograph: Radiograph, key: string): Promise<AnalysisResult> {
+  async analyzeForBatch(image: ShownImage): Promise<AnalysisResult> {
+    const { radiograph, key } = image;
     const status = await this.#ensureLoaded(this.#token);
     if (this.phase === 'loading') this.phase = 'idle';
     const options = this.options;
     const analysis = await this.engine.analyze(radiograph, options);
     this.#engineImage = key;
-    const result = this.#resultOf(
-      { radiograph, key },
-      analysis,
-      this.engine.status ?? status,
-      options,
-    );
+    const result = this.#resultOf(image, analysis, this.engine.status ?? status, options);
     this.#remember(result);
     if (this.current?.key === key) this.#showRemembered();
     return result;

@@ -37,8 +37,13 @@ function reason(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
 
-/** The value a row sorts by under `key`; missing values sort last. */
+/** The value a row sorts by under `key`; undefined when missing (or not a finite number). */
 export function sortValue(row: BatchRow, key: SortKey): string | number | undefined {
+  const value = rawSortValue(row, key);
+  return typeof value === 'number' && !Number.isFinite(value) ? undefined : value;
+}
+
+function rawSortValue(row: BatchRow, key: SortKey): string | number | undefined {
   switch (key) {
     case 'file':
       return row.file.toLowerCase();
@@ -60,8 +65,8 @@ export function sortRows(rows: readonly BatchRow[], key: SortKey, descending: bo
   return [...rows].sort((a, b) => {
     const x = sortValue(a, key);
     const y = sortValue(b, key);
-    if (x === undefined || y === undefined || (typeof x === 'number' && !Number.isFinite(x)))
-      return x === y ? 0 : x === undefined ? 1 : -1;
+    // Missing values last, whichever way the column sorts.
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
     if (x < y) return -sign;
     if (x > y) return sign;
     return 0;
@@ -139,7 +144,7 @@ export class BatchController {
         const t0 = performance.now();
         try {
           const { radiograph, key } = await this.#library.radiograph(row.entryId);
-          const result = await this.#analysis.analyzeForBatch(radiograph, key);
+          const result = await this.#analysis.analyzeForBatch({ radiograph, key, name: row.file });
           const a = result.analysis;
           this.#update(row.entryId, {
             status: 'done',
