@@ -65,7 +65,7 @@ async function tableColumn(key: string): Promise<string[]> {
 const numbers = (cells: string[]) => cells.map(Number).filter((n) => Number.isFinite(n));
 
 describe('batch analysis', () => {
-  it('fills a sortable table, opens rows with their map, and exports the numbers skelex analyze gives', async () => {
+  it('fills a sortable table, opens rows with their map, exports the numbers skelex analyze gives, and cancels', async () => {
     const broken = path.join(scratch, BROKEN);
     await writeFile(broken, (await readFile(FILES[0])).subarray(0, 400));
     await page.goto(server.url);
@@ -165,6 +165,29 @@ describe('batch analysis', () => {
     const failed = app.find((r) => r.file === BROKEN)!;
     expect(failed.ok).toBe('false');
     expect(failed.error).toContain(BROKEN);
+
+    // Cancel: a second run stopped early leaves the rest cancelled, and the app goes on.
+    await page.getByTestId('batch-start').click();
+    await page.locator('[data-testid=batch-row][data-status=running]').first().waitFor();
+    await page.getByTestId('batch-cancel').click();
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('batch-row')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status'))),
+      )
+      .not.toContain('running');
+    const after = await page
+      .getByTestId('batch-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(after).not.toContain('queued');
+    expect(after).toContain('cancelled');
+    await page.getByTestId('analysis-run').click();
+    await expect
+      .poll(() => page.getByTestId('analysis-progress').getAttribute('data-phase'), {
+        timeout: 60_000,
+      })
+      .toBe('done');
     expect(browser.errors).toEqual([]);
   }, 400_000);
 });
