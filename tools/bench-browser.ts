@@ -1,5 +1,5 @@
 /**
- * npm run bench:browser -- [--variants fp32,int8,q4] [--runs N]
+ * npm run bench:browser -- [--variants fp32,int8,q4] [--runs N] [--demo-only]
  *
  * The app's engine in headless Chromium (WASM, 2 threads, cross-origin
  * isolated), beside onnxruntime-node (native CPU, 2 threads) running the same
@@ -13,6 +13,8 @@
  * the ViT-Large bundle carries a random 38-output int8 classifier); then the
  * best variant's load from the IndexedDB cache. The last line is one JSON object
  * for the best WASM variant at ViT-Large size.
+ *
+ * `--demo-only` skips the ViT-Large bundle (and its conversion, minutes).
  *
  * WebGPU is timed only when Chromium offers a hardware adapter: headless
  * Chromium's software adapter (SwiftShader) says nothing about a GPU's speed.
@@ -48,6 +50,7 @@ import { parseArgs } from './cli/args';
 import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 
 const parsed = parseArgs(process.argv.slice(2), ['--variants', '--runs']);
+const DEMO_ONLY = parsed.flags.has('--demo-only');
 const VARIANTS = (parsed.options.get('--variants') ?? 'fp32,int8,q4').split(',') as VariantName[];
 const RUNS = Number(parsed.options.get('--runs') ?? 3);
 const THREADS = 2;
@@ -178,6 +181,47 @@ declare global {
   }
 }
 
+/** A ViT-L/16 MAE (random weights) with a random 38-output int8 classifier, converted into `large`. */
+async function convertVitLarge(large: string, scratch: string): Promise<BundleManifest> {
+  process.stderr.write('writing and converting a ViT-Large-size MAE (random weights)...\n');
+  writeRandomVitLargeCheckpoint(scratch);
+  const listing = await openDirectoryByteSources(scratch);
+  const sink = await FolderBundleSink.create(large);
+  const maeManifest = await convertCheckpoint(
+    await openCheckpointFolder(listing.files, scratch),
+    sink,
+    {
+      variants: VARIANTS,
+      makeVariant,
+      name: 'ViT-L/16 MAE (random)',
+    },
+  );
+  await listing.close();
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch);
+  // A 38-output classifier on the same encoder size, int8 only: an fp32 copy
+  // beside the fp32 MAE would crowd WASM's 4 GB.
+  process.stderr.write('writing and converting a ViT-Large-size classifier (random weights)...\n');
+  writeRandomVitLargeCheckpoint(scratch, { classifierLabels: 38 });
+  const classifierListing = await openDirectoryByteSources(scratch);
+  const classifierManifest = await convertCheckpoint(
+    await openCheckpointFolder(classifierListing.files, scratch),
+    sink,
+    { variants: ['int8'], makeVariant },
+  );
+  await classifierListing.close();
+  const largeManifest = validateManifest({
+    ...maeManifest,
+    classifier: classifierManifest.classifier,
+  });
+  await sink.writeFile('model.json', [
+    new TextEncoder().encode(JSON.stringify(largeManifest, null, 2) + '\n'),
+  ]);
+  await sink.commit();
+  rmSync(scratch, { recursive: true, force: true });
+  return largeManifest;
+}
+
 async function main(): Promise<void> {
   mkdirSync(path.join(PROJECT_ROOT, 'tmp'), { recursive: true });
   const served = mkdtempSync(path.join(PROJECT_ROOT, 'tmp', 'bench-browser-'));
@@ -185,45 +229,8 @@ async function main(): Promise<void> {
   const server = await startDevServer();
   const profile = mkdtempSync(path.join(tmpdir(), 'skelex-chromium-'));
   try {
-    process.stderr.write('writing and converting a ViT-Large-size MAE (random weights)...\n');
-    writeRandomVitLargeCheckpoint(scratch);
     const large = path.join(served, 'vit-large');
-    const listing = await openDirectoryByteSources(scratch);
-    const sink = await FolderBundleSink.create(large);
-    const maeManifest = await convertCheckpoint(
-      await openCheckpointFolder(listing.files, scratch),
-      sink,
-      {
-        variants: VARIANTS,
-        makeVariant,
-        name: 'ViT-L/16 MAE (random)',
-      },
-    );
-    await listing.close();
-    rmSync(scratch, { recursive: true, force: true });
-    mkdirSync(scratch);
-    // A 38-output classifier on the same encoder size, int8 only: an fp32 copy
-    // beside the fp32 MAE would crowd WASM's 4 GB.
-    process.stderr.write(
-      'writing and converting a ViT-Large-size classifier (random weights)...\n',
-    );
-    writeRandomVitLargeCheckpoint(scratch, { classifierLabels: 38 });
-    const classifierListing = await openDirectoryByteSources(scratch);
-    const classifierManifest = await convertCheckpoint(
-      await openCheckpointFolder(classifierListing.files, scratch),
-      sink,
-      { variants: ['int8'], makeVariant },
-    );
-    await classifierListing.close();
-    const largeManifest = validateManifest({
-      ...maeManifest,
-      classifier: classifierManifest.classifier,
-    });
-    await sink.writeFile('model.json', [
-      new TextEncoder().encode(JSON.stringify(largeManifest, null, 2) + '\n'),
-    ]);
-    await sink.commit();
-    rmSync(scratch, { recursive: true, force: true });
+    const largeManifest = DEMO_ONLY ? undefined : await convertVitLarge(large, scratch);
     writeFileSync(path.join(served, 'page.html'), '<!doctype html><title>bench</title>');
 
     const demoFolder = path.join(PROJECT_ROOT, 'models/demo');
@@ -231,12 +238,16 @@ async function main(): Promise<void> {
       JSON.parse(readFileSync(path.join(demoFolder, 'model.json'), 'utf8')),
     );
     const models = [
-      {
-        name: 'ViT-L/16',
-        folder: large,
-        url: `/tmp/${path.basename(served)}/vit-large/`,
-        manifest: largeManifest,
-      },
+      ...(largeManifest
+        ? [
+            {
+              name: 'ViT-L/16',
+              folder: large,
+              url: `/tmp/${path.basename(served)}/vit-large/`,
+              manifest: largeManifest,
+            },
+          ]
+        : []),
       { name: demoManifest.name, folder: demoFolder, url: '/models/demo/', manifest: demoManifest },
     ];
 
@@ -351,33 +362,36 @@ async function main(): Promise<void> {
 
     // The best ViT-L variant, loaded from the IndexedDB cache (as on a second visit).
     const best = rows.filter((r) => r.model === 'ViT-L/16').sort((a, b) => a.wasm - b.wasm)[0];
-    const id = await page.evaluate(
-      async ({ url, variant }) => {
-        const b = window.__bench;
-        const manifest = await (await fetch(`${url}model.json`)).json();
-        const files = manifest.variants[variant];
-        const only = { ...manifest, variants: { [variant]: files }, classifier: undefined };
-        const blobs = new Map();
-        for (const f of [files.encoder, files.decoder])
-          blobs.set(f.path, await (await fetch(url + f.path)).blob());
-        return (await new b.store.ModelStore().saveBundle(only, blobs)).id;
-      },
-      { url: models[0].url, variant: best.variant },
-    );
-    const cached = await inPage('', best.variant, 'wasm', 'store', id);
-    console.log(
-      `ViT-L/16 ${best.variant} ready from the IndexedDB cache in ${cached.loadMs.toFixed(0)} ms`,
-    );
+    if (best) {
+      const id = await page.evaluate(
+        async ({ url, variant }) => {
+          const b = window.__bench;
+          const manifest = await (await fetch(`${url}model.json`)).json();
+          const files = manifest.variants[variant];
+          const only = { ...manifest, variants: { [variant]: files }, classifier: undefined };
+          const blobs = new Map();
+          for (const f of [files.encoder, files.decoder])
+            blobs.set(f.path, await (await fetch(url + f.path)).blob());
+          return (await new b.store.ModelStore().saveBundle(only, blobs)).id;
+        },
+        { url: models[0].url, variant: best.variant },
+      );
+      const cached = await inPage('', best.variant, 'wasm', 'store', id);
+      console.log(
+        `ViT-L/16 ${best.variant} ready from the IndexedDB cache in ${cached.loadMs.toFixed(0)} ms`,
+      );
+    }
     await context.close();
-    console.log(
-      JSON.stringify({
-        model: 'ViT-L/16 MAE (random weights)',
-        variant: best.variant,
-        wasm_ms: Math.round(best.wasm),
-        native_ms: Math.round(best.native),
-        ratio: Number((best.wasm / best.native).toFixed(2)),
-      }),
-    );
+    if (best)
+      console.log(
+        JSON.stringify({
+          model: 'ViT-L/16 MAE (random weights)',
+          variant: best.variant,
+          wasm_ms: Math.round(best.wasm),
+          native_ms: Math.round(best.native),
+          ratio: Number((best.wasm / best.native).toFixed(2)),
+        }),
+      );
   } finally {
     await server.close();
     for (const dir of [served, scratch, profile]) rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openImage, type OpenOptions } from '../../src/lib/imaging/open';
-import { toDisplay8, toModality, toModelGray8 } from '../../src/lib/imaging/modality';
+import {
+  modelGray8PerPixel,
+  toDisplay8,
+  toModality,
+  toModelGray8,
+} from '../../src/lib/imaging/modality';
 import { InputError, type Radiograph } from '../../src/lib/imaging/radiograph';
 import {
   lutItem,
@@ -101,6 +106,7 @@ describe('stored values: bit depth, masking and sign', () => {
     expect(values(r.stored)).toEqual(values(pixels));
     expect(r.minStored).toBe(-32768);
     expect(r.maxStored).toBe(32767);
+    expect(toModelGray8(r)).toEqual(modelGray8PerPixel(r));
   });
 
   it('sign-extends signed BitsStored 12 from bit 11, ignoring the bits above', async () => {
@@ -259,6 +265,7 @@ describe('modality and VOI transforms', () => {
     expect(r.modalityLut?.bitsPerEntry).toBe(16);
     expect(values(r.modalityLut?.data ?? [])).toEqual([100, 200, 300, 40000]);
     expect(values(toModality(r))).toEqual([100, 100, 200, 300, 40000, 40000]);
+    expect(toModelGray8(r)).toEqual(modelGray8PerPixel(r));
   });
 
   it('leaves Pixel Padding Value out of minStored/maxStored and toModelGray8', async () => {
@@ -275,6 +282,7 @@ describe('modality and VOI transforms', () => {
     const g = toModelGray8(r);
     expect(g).toHaveLength(6);
     expect([g[2], g[3], g[4]]).toEqual([0, 85, 255]);
+    expect(g).toEqual(modelGray8PerPixel(r));
   });
 
   it('shows MONOCHROME1 with bone (low stored values) bright', async () => {
@@ -300,6 +308,7 @@ describe('modality and VOI transforms', () => {
     expect(flipped[2]).toBeGreaterThanOrEqual(254);
 
     const g = toModelGray8(r);
+    expect(g).toEqual(modelGray8PerPixel(r));
     expect(g[0]).toBe(255);
     expect(g[2]).toBe(0);
     expect(Math.abs(g[1] - (255 - (1000 / 4095) * 255))).toBeLessThanOrEqual(1);

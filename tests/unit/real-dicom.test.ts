@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openImage } from '../../src/lib/imaging/open';
-import { toDisplay8, toModelGray8 } from '../../src/lib/imaging/modality';
+import { modelGray8PerPixel, toDisplay8, toModelGray8 } from '../../src/lib/imaging/modality';
 import type { Radiograph } from '../../src/lib/imaging/radiograph';
 import { dataPath, readData } from '../helpers/data';
 import { gdcmDecodedPixels } from '../helpers/native';
@@ -102,6 +102,14 @@ describe('shared NEMA radiographs', () => {
     const inverted = toDisplay8(r, r.windows[0], true);
     expect(bone(inverted)).toBeLessThan(air(inverted) - 100);
   });
+
+  it.each(['RG2_UNC.dcm', 'RG3_RLE.dcm', 'RG3_JPLY.dcm'])(
+    'gives the model the same gray through the value table as pixel by pixel (%s)',
+    async (name) => {
+      const r = await open(name);
+      expect(toModelGray8(r)).toEqual(modelGray8PerPixel(r));
+    },
+  );
 
   it('reads pixel spacing and the safe metadata of the hip', async () => {
     const r = await open('RG2_UNC.dcm');

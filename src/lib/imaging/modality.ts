@@ -67,6 +67,11 @@ export function toDisplay8(r: Radiograph, window?: Window, invert = false): Uint
  * left out of the range and set to black), MONOCHROME1 inverted.
  */
 export function toModelGray8(r: Radiograph): Uint8Array {
+  return (r.samplesPerPixel === 1 ? modelGray8ByTable(r) : undefined) ?? modelGray8PerPixel(r);
+}
+
+/** toModelGray8 pixel by pixel: colour images, wide stored ranges, and the reference in tests. */
+export function modelGray8PerPixel(r: Radiograph): Uint8Array {
   const modality = toModality(r);
   const isPadding =
     r.samplesPerPixel === 1 ? paddingTest(r.paddingValue, r.paddingRangeLimit) : () => false;
@@ -85,5 +90,51 @@ export function toModelGray8(r: Radiograph): Uint8Array {
     const v = Math.round(((modality[i] - min) / span) * 255);
     out[i] = invert ? 255 - v : v;
   }
+  return out;
+}
+
+/** Stored values spanning more integers than this take the per-pixel path. */
+const TABLE_LIMIT = 1 << 20;
+
+/**
+ * toModelGray8 for one-sample images through a table over the stored values
+ * that occur: the same arithmetic (float32 modality values, the range over
+ * non-padding values present) done once a value instead of once a pixel.
+ * Undefined when the stored values span too much for a table.
+ */
+function modelGray8ByTable(r: Radiograph): Uint8Array | undefined {
+  const s = r.stored;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!(hi - lo < TABLE_LIMIT) || !Number.isInteger(lo) || !Number.isInteger(hi)) return undefined;
+  const size = hi - lo + 1;
+  const present = new Uint8Array(size);
+  for (let i = 0; i < s.length; i++) present[s[i] - lo] = 1;
+  const modality = modalityOf(r);
+  const isPadding = paddingTest(r.paddingValue, r.paddingRangeLimit);
+  const values = new Float32Array(size);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < size; k++) {
+    values[k] = modality(lo + k);
+    if (!present[k] || isPadding(lo + k)) continue;
+    if (values[k] < min) min = values[k];
+    if (values[k] > max) max = values[k];
+  }
+  const span = max > min ? max - min : 1;
+  const invert = r.photometric === 'MONOCHROME1';
+  const gray = new Uint8Array(size);
+  for (let k = 0; k < size; k++) {
+    if (isPadding(lo + k)) continue;
+    const v = Math.round(((values[k] - min) / span) * 255);
+    gray[k] = invert ? 255 - v : v;
+  }
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = gray[s[i] - lo];
   return out;
 }

@@ -77,30 +77,36 @@ export function gaussianBlur(map: ArrayLike<number>, size: number, sigma: number
   const kernel = Float64Array.from({ length: 2 * radius + 1 }, (_, i) =>
     Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
   );
-  const pass = (input: ArrayLike<number>, horizontal: boolean): Float32Array => {
+  // Each position's kernel span inside the image, and that span's weight: the same on every line.
+  const first = new Int32Array(size);
+  const last = new Int32Array(size);
+  const norm = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    first[i] = Math.max(0, i - radius);
+    last[i] = Math.min(size - 1, i + radius);
+    for (let j = first[i]; j <= last[i]; j++) norm[i] += kernel[j - i + radius];
+  }
+  // stride 1 blurs along rows, stride `size` along columns.
+  const pass = (input: ArrayLike<number>, stride: number): Float32Array => {
     const out = new Float32Array(size * size);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
+    const step = stride === 1 ? size : 1;
+    for (let line = 0; line < size; line++) {
+      const base = line * step;
+      for (let i = 0; i < size; i++) {
         let sum = 0;
-        let weight = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const u = horizontal ? x + k : x;
-          const v = horizontal ? y : y + k;
-          if (u < 0 || v < 0 || u >= size || v >= size) continue;
-          sum += kernel[k + radius] * input[v * size + u];
-          weight += kernel[k + radius];
-        }
-        out[y * size + x] = sum / weight;
+        for (let j = first[i]; j <= last[i]; j++)
+          sum += kernel[j - i + radius] * input[base + j * stride];
+        out[base + i * stride] = sum / norm[i];
       }
     }
     return out;
   };
-  return pass(pass(map, true), false);
+  return pass(pass(map, 1), size);
 }
 
-/** The value below which `p` percent of `values` lie (nearest rank). */
+/** The value below which `p` percent of `values` lie (nearest rank); sorts `values` in place. */
 function percentileOf(values: Float32Array, p: number): number {
-  const sorted = Float32Array.from(values).sort();
+  const sorted = values.sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
 }
@@ -109,7 +115,7 @@ function percentileOf(values: Float32Array, p: number): number {
 function bestComponent(
   smooth: Float32Array,
   size: number,
-  inside: (x: number, y: number) => boolean,
+  mask: Uint8Array,
   threshold: number,
 ): { x0: number; y0: number; x1: number; y1: number; score: number } | undefined {
   const label = new Int32Array(size * size);
@@ -117,8 +123,7 @@ function bestComponent(
   let next = 0;
   const stack: number[] = [];
   for (let start = 0; start < size * size; start++) {
-    if (label[start] || !(smooth[start] > threshold) || !inside(start % size, (start / size) | 0))
-      continue;
+    if (label[start] || !(smooth[start] > threshold) || !mask[start]) continue;
     label[start] = ++next;
     stack.push(start);
     const c = { x0: size, y0: size, x1: -1, y1: -1, score: 0 };
@@ -137,7 +142,7 @@ function bestComponent(
           const v = y + dy;
           if (u < 0 || v < 0 || u >= size || v >= size) continue;
           const j = v * size + u;
-          if (label[j] || !(smooth[j] > threshold) || !inside(u, v)) continue;
+          if (label[j] || !(smooth[j] > threshold) || !mask[j]) continue;
           label[j] = next;
           stack.push(j);
         }
@@ -173,21 +178,26 @@ export function regionOfInterest(
   }
   const o = { ...REGION_DEFAULTS, sigma: options.patch / 2, ...options };
   const { counts } = options;
-  const inside = (x: number, y: number): boolean =>
-    x >= geometry.offsetX &&
-    y >= geometry.offsetY &&
-    x < geometry.offsetX + geometry.contentWidth &&
-    y < geometry.offsetY + geometry.contentHeight &&
-    (!counts || counts[y * size + x] > 0);
-  const measured = Float32Array.from(map, (v, i) =>
-    inside(i % size, (i / size) | 0) && Number.isFinite(v) ? v : 0,
-  );
+  // Pixels that count: inside the image's content (not letterbox padding) and measured.
+  const mask = new Uint8Array(size * size);
+  let inside = 0;
+  for (let y = geometry.offsetY; y < geometry.offsetY + geometry.contentHeight; y++) {
+    for (let x = geometry.offsetX; x < geometry.offsetX + geometry.contentWidth; x++) {
+      const i = y * size + x;
+      if (!counts || counts[i] > 0) {
+        mask[i] = 1;
+        inside++;
+      }
+    }
+  }
+  const measured = new Float32Array(size * size);
+  for (let i = 0; i < measured.length; i++)
+    if (mask[i] && Number.isFinite(map[i])) measured[i] = map[i];
   const smooth = gaussianBlur(measured, size, o.sigma);
-  const values: number[] = [];
-  for (let i = 0; i < smooth.length; i++)
-    if (inside(i % size, (i / size) | 0)) values.push(smooth[i]);
-  const threshold = percentileOf(Float32Array.from(values), o.percentile);
-  const component = bestComponent(smooth, size, inside, threshold);
+  const values = new Float32Array(inside);
+  for (let i = 0, k = 0; i < smooth.length; i++) if (mask[i]) values[k++] = smooth[i];
+  const threshold = percentileOf(values, o.percentile);
+  const component = bestComponent(smooth, size, mask, threshold);
   const minSide = Math.max(
     1,
     Math.round(o.minShare * Math.min(geometry.sourceWidth, geometry.sourceHeight)),
