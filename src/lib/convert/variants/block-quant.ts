@@ -76,7 +76,7 @@ function encode(value: number, scale: number, zero: number, maxCode: number): nu
 const ROUNDER = 6755399441055744;
 
 /**
- * Squared error of `values` coded with `scale` and `zero`. The search calls this 16 times
+ * Squared error of `values` coded with `scale` and `zero`. The search calls this 8 times
  * a block, so it is written flat: clamping by hand, and one division hoisted out.
  */
 function squaredError(values: Float32Array, scale: number, zero: number, maxCode: number): number {
@@ -92,8 +92,11 @@ function squaredError(values: Float32Array, scale: number, zero: number, maxCode
   return sum;
 }
 
-/** Shrink factors of the block's range tried by the search, largest first. */
+/** Shrink factors of the block's range the search may try, largest first. */
 const SHRINK = Array.from({ length: 16 }, (_, i) => 1 - i * 0.025);
+/** The search tries these first (every fifth factor), then the two either side of the best. */
+const COARSE = [0, 5, 10, 15];
+const FINE = [-2, -1, 1, 2];
 
 /** Scale and zero point for one block of values. */
 function chooseRange(
@@ -126,8 +129,13 @@ function chooseRange(
   if (!search) return best;
   let bestError = squaredError(values, best.scale, best.zero, maxCode);
   for (const flip of symmetric ? [false, true] : [false]) {
-    for (const f of SHRINK) {
-      // Scale and zero computed inline (not through `candidate`): this loop is the hot path.
+    // Coarse to fine: the error is close to unimodal in the shrink factor, so 8 tries
+    // find (nearly) what all 16 would, in half the time (this is most of q4's conversion).
+    let bestIndex = -1;
+    let flipError = Infinity;
+    const tryFactor = (index: number): void => {
+      const f = SHRINK[index];
+      // Scale and zero computed inline (not through `candidate`): this is the hot path.
       let scale: number;
       let zero: number;
       if (symmetric) {
@@ -138,10 +146,20 @@ function chooseRange(
         zero = Math.min(maxCode, Math.max(0, Math.round((-min * f) / scale)));
       }
       const error = squaredError(values, scale, zero, maxCode);
+      if (error < flipError) {
+        flipError = error;
+        bestIndex = index;
+      }
       if (error < bestError) {
         best = { scale, zero };
         bestError = error;
       }
+    };
+    for (const index of COARSE) tryFactor(index);
+    const centre = bestIndex;
+    for (const step of FINE) {
+      const index = centre + step;
+      if (index >= 0 && index < SHRINK.length) tryFactor(index);
     }
   }
   return best;
