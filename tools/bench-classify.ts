@@ -86,9 +86,10 @@ function classifierGraphs(folder: string, manifest: BundleManifest): [VariantNam
       model: read(f.path),
       ...(f.externalData
         ? {
-            externalData: [
-              { path: path.basename(f.externalData.path), data: read(f.externalData.path) },
-            ],
+            externalData: f.externalData.map((d) => ({
+              path: path.basename(d.path),
+              data: read(d.path),
+            })),
           }
         : {}),
     },

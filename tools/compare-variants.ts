@@ -36,7 +36,7 @@ function graph(file: BundleFile): GraphBytes {
     name: file.path,
     model: read(file.path),
     externalData: file.externalData
-      ? [{ path: path.basename(file.externalData.path), data: read(file.externalData.path) }]
+      ? file.externalData.map((d) => ({ path: path.basename(d.path), data: read(d.path) }))
       : undefined,
   };
 }
@@ -80,7 +80,10 @@ async function runVariant(variant: VariantName): Promise<Run[]> {
 }
 
 const bytesOf = (v: { encoder: BundleFile; decoder: BundleFile }) =>
-  [v.encoder, v.decoder].reduce((sum, f) => sum + f.bytes + (f.externalData?.bytes ?? 0), 0);
+  [v.encoder, v.decoder].reduce(
+    (sum, f) => sum + f.bytes + (f.externalData ?? []).reduce((n, d) => n + d.bytes, 0),
+    0,
+  );
 
 const reference = await runVariant('fp32');
 console.log(

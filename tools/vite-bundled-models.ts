@@ -18,7 +18,7 @@ function listedFiles(manifest: BundleManifest): string[] {
   for (const v of Object.values(manifest.variants ?? {})) files.push(v.encoder, v.decoder);
   for (const f of Object.values(manifest.classifier?.variants ?? {})) files.push(f);
   for (const f of Object.values(manifest.features?.variants ?? {})) files.push(f);
-  return files.flatMap((f) => [f.path, ...(f.externalData ? [f.externalData.path] : [])]);
+  return files.flatMap((f) => [f.path, ...(f.externalData ?? []).map((d) => d.path)]);
 }
 
 export function bundledModels(root: string, folders: string[]): Plugin {

@@ -95,3 +95,18 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
 }
+
+/** Each external data file of a model, joined into one buffer, as ORT's `externalData` takes them. */
+export function joinedDataFiles(ext: {
+  files: { name: string; chunks: Uint8Array[]; bytes: number }[];
+}): { path: string; data: Uint8Array }[] {
+  return ext.files.map((file) => {
+    const data = new Uint8Array(file.bytes);
+    let offset = 0;
+    for (const chunk of file.chunks) {
+      data.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return { path: file.name, data };
+  });
+}

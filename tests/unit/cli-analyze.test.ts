@@ -17,7 +17,7 @@ import { parseCsv } from '../helpers/csv';
 import { MemoryBundleSink } from '../../src/lib/convert/bundle-sink';
 import { openDirectoryByteSources } from '../../src/lib/convert/byte-source-node';
 import { openCheckpointFolder } from '../../src/lib/convert/checkpoint-folder';
-import { convertCheckpoint } from '../../src/lib/convert/convert';
+import { convertCheckpoint, type ConvertOptions } from '../../src/lib/convert/convert';
 import { OrtClassifierRunner } from '../../src/lib/engine/ort-classifier';
 import { OrtMaeRunner } from '../../src/lib/engine/ort-runner';
 import { openImage } from '../../src/lib/imaging/open';
@@ -51,13 +51,19 @@ const PRE = { image_mean: [0.5, 0.5, 0.5], image_std: [0.25, 0.25, 0.25], resamp
 const FILES = [dataPath('dicom', 'RG3_RLE.dcm'), dataPath('fracatlas', 'images', 'IMG0000005.jpg')];
 let manifest: BundleManifest;
 
-async function convertInto(dir: string, sink: MemoryBundleSink, heads?: HeadSpec[]) {
+async function convertInto(
+  dir: string,
+  sink: MemoryBundleSink,
+  heads?: HeadSpec[],
+  externalData?: ConvertOptions['externalData'],
+) {
   const listing = await openDirectoryByteSources(dir);
   try {
     return await convertCheckpoint(await openCheckpointFolder(listing.files, dir), sink, {
       variants: ['fp32'],
       name: 'tiny',
       heads,
+      externalData,
     });
   } finally {
     await listing.close();
@@ -190,6 +196,31 @@ describe('skelex analyze', () => {
         expect([png.width, png.height]).toEqual([Number(row.width), Number(row.height)]);
       }
     }
+  }, 120_000);
+
+  it('reads a bundle whose weights are split over external data files, from any folder', async () => {
+    // The MAE again, its graphs' weights in .data files of at most 20 kB each.
+    const sink = new MemoryBundleSink();
+    const split = await convertInto(path.join(work, 'mae'), sink, undefined, {
+      thresholdBytes: 0,
+      maxFileBytes: 20_000,
+    });
+    expect(split.variants!.fp32!.encoder.externalData!.length).toBeGreaterThan(2);
+    const folder = path.join(work, 'split-bundle');
+    mkdirSync(folder);
+    for (const [name, blob] of sink.files)
+      writeFileSync(path.join(folder, name), new Uint8Array(await blob.arrayBuffer()));
+    writeFileSync(path.join(folder, 'model.json'), JSON.stringify(split));
+    const [whole, parts] = await Promise.all(
+      [bundle, folder].map(async (model, i) => {
+        const out = path.join(work, `split-out-${i}`);
+        const result = await skelex(['analyze', FILES[1], '--model', model, '--out', out]);
+        expect(result.code, result.stderr).toBe(0);
+        return parseCsv(readFileSync(path.join(out, 'summary.csv'), 'utf8'))[0];
+      }),
+    );
+    expect(Number(parts.mean_error)).toBeCloseTo(Number(whole.mean_error), 6);
+    expect(parts.roi_x).toBe(whole.roi_x);
   }, 120_000);
 
   it('refuses bad options with the usage line', async () => {

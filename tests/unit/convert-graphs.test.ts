@@ -21,6 +21,7 @@ import {
   BACKENDS,
   float32Tensor,
   int64Tensor,
+  joinedDataFiles,
   maxAbsDiff,
   runModel,
   type Backend,
@@ -377,19 +378,30 @@ describe('weights that do not fit the config', () => {
 });
 
 describe('external data', () => {
-  it('a model with its weights in a .data file loads and gives the same outputs', async () => {
+  it.each([
+    ['one .data file', 2 ** 30, 1],
+    ['several .data files, none past the cap', 40_000, 3],
+  ])('a model with its weights in %s loads and gives the same outputs', async (_, cap, least) => {
     const weights = randomMaeWeights(SMALL_MAE, 51);
     const { encoder } = await buildMaeGraphs(graphConfig(SMALL_MAE), reader(weights, 'ext'));
-    const ext = encoder.toExternal('encoder.onnx.data');
+    const ext = encoder.toExternal('encoder.onnx.data', { maxFileBytes: cap });
     expect(ext.modelBytes.byteLength).toBeLessThan(40_000);
-    expect(ext.chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(ext.dataBytes);
+    expect(ext.files.length).toBeGreaterThanOrEqual(least);
+    if (least === 1) expect(ext.files).toHaveLength(1);
+    for (const file of ext.files) {
+      expect(file.chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(file.bytes);
+      expect(file.bytes).toBeLessThanOrEqual(cap);
+    }
+    expect(ext.files.map((f) => f.name).slice(0, 2)).toEqual(
+      ['encoder.onnx.data', 'encoder.onnx.data.2'].slice(0, ext.files.length),
+    );
 
     const model = protoRoot.onnx.ModelProto.decode(ext.modelBytes);
     const external = (model.graph?.initializer ?? []).filter((t) => t.dataLocation === 1);
     expect(external.length).toBeGreaterThan(10);
     for (const t of external) {
       const entries = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
-      expect(entries.location).toBe('encoder.onnx.data');
+      expect(ext.files.map((f) => f.name)).toContain(entries.location);
       expect(Number(entries.offset) % 4096).toBe(0);
     }
 
@@ -397,13 +409,15 @@ describe('external data', () => {
     try {
       const modelPath = path.join(dir, 'encoder.onnx');
       writeFileSync(modelPath, ext.modelBytes);
-      const stream = createWriteStream(path.join(dir, ext.dataFileName));
-      for (const chunk of ext.chunks) {
-        if (!stream.write(chunk)) await once(stream, 'drain');
+      for (const file of ext.files) {
+        const stream = createWriteStream(path.join(dir, file.name));
+        for (const chunk of file.chunks) {
+          if (!stream.write(chunk)) await once(stream, 'drain');
+        }
+        stream.end();
+        await once(stream, 'finish');
+        expect(statSync(path.join(dir, file.name)).size).toBe(file.bytes);
       }
-      stream.end();
-      await once(stream, 'finish');
-      expect(statSync(path.join(dir, ext.dataFileName)).size).toBe(ext.dataBytes);
 
       const masking = randomMasking(randomNoise(2, 16, 52), 0.75);
       const feeds = {
@@ -412,14 +426,8 @@ describe('external data', () => {
       };
       const embedded = await runModel('node', encoder.toModelBytes(), feeds);
       const fromFile = await runModel('node', modelPath, feeds);
-      const data = new Uint8Array(ext.dataBytes);
-      let offset = 0;
-      for (const chunk of ext.chunks) {
-        data.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
       const web = await runModel('web', ext.modelBytes, feeds, {
-        externalData: [{ path: ext.dataFileName, data }],
+        externalData: joinedDataFiles(ext),
       });
       expect(maxAbsDiff(fromFile.latent.data, embedded.latent.data)).toBe(0);
       expect(maxAbsDiff(web.latent.data, embedded.latent.data)).toBeLessThanOrEqual(TOLERANCE);

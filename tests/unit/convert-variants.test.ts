@@ -29,6 +29,7 @@ import {
   BACKENDS,
   float32Tensor,
   int64Tensor,
+  joinedDataFiles,
   maxAbsDiff,
   runModel,
   type Backend,
@@ -595,18 +596,14 @@ describe('MAE encoder and decoder variants', () => {
         const model = protoRoot.onnx.ModelProto.decode(ext.modelBytes);
         const external = (model.graph?.initializer ?? []).filter((t) => t.dataLocation === 1);
         expect(external.length, variant).toBeGreaterThan(5);
-        const data = new Uint8Array(ext.dataBytes);
-        let offset = 0;
-        for (const chunk of ext.chunks) {
-          data.set(chunk, offset);
-          offset += chunk.byteLength;
-        }
+        const dataFiles = joinedDataFiles(ext);
+        expect(dataFiles).toHaveLength(1);
         const modelPath = path.join(dir, `encoder.${variant}.onnx`);
         writeFileSync(modelPath, ext.modelBytes);
-        writeFileSync(path.join(dir, ext.dataFileName), data);
+        writeFileSync(path.join(dir, dataFiles[0].path), dataFiles[0].data);
         const embedded = await runModel('web', encoder.toModelBytes(), mae.encoderFeeds);
         const web = await runModel('web', ext.modelBytes, mae.encoderFeeds, {
-          externalData: [{ path: ext.dataFileName, data }],
+          externalData: dataFiles,
         });
         const node = await runModel('node', modelPath, mae.encoderFeeds);
         expect(maxAbsDiff(web.latent.data, embedded.latent.data), variant).toBe(0);

@@ -27,13 +27,18 @@ import {
 import { ErrorMapAccumulator, maeSpec, type MaeSpec } from '../../src/lib/mae/error-map';
 import type { MaskPass } from '../../src/lib/mae/masking';
 import { OrtMaeRunner, type GraphBytes, type OrtModule } from '../../src/lib/engine/ort-runner';
-import type { BundleManifest, VariantName } from '../../src/lib/model/manifest';
+import {
+  validateManifest,
+  type BundleManifest,
+  type VariantName,
+} from '../../src/lib/model/manifest';
 import { CorruptCacheError } from '../../src/lib/model/store';
 import { planBackends, wasmThreadCount, type Capabilities } from '../../src/lib/engine/backend';
 import { openBundle, type FetchLike, type ModelStoreLike } from '../../src/lib/engine/model-files';
 import { openMaeEngine } from '../../src/lib/engine/open-engine';
 import type { GpuInfo } from '../../src/lib/engine/types';
 import { writeHfCheckpoint } from '../helpers/hf-checkpoint';
+import { joinedDataFiles } from '../helpers/ort';
 import {
   flatten,
   maeDecoder,
@@ -88,13 +93,7 @@ beforeAll(async () => {
     const built = await buildMaeGraphs(folder.config, folder.weights);
     const external = (graph: typeof built.encoder, name: string): GraphBytes => {
       const out = graph.toExternal(`${name}.data`, { minBytes: 256 });
-      const data = new Uint8Array(out.dataBytes);
-      let offset = 0;
-      for (const chunk of out.chunks) {
-        data.set(chunk, offset);
-        offset += chunk.length;
-      }
-      return { name, model: out.modelBytes, externalData: [{ path: out.dataFileName, data }] };
+      return { name, model: out.modelBytes, externalData: joinedDataFiles(out) };
     };
     externalGraphs = {
       encoder: external(built.encoder, 'encoder.fp32.onnx'),
@@ -540,6 +539,56 @@ describe('engine: opening a bundle', () => {
       'encoder.fp32.onnx does not match the SHA-256 in model.json (damaged or changed)',
     );
     await expect(reader.read(fp32.decoder)).resolves.toHaveLength(fp32.decoder.bytes);
+  });
+
+  it('loads a bundle whose graphs are split over several external data files', async () => {
+    const listing = await openDirectoryByteSources(path.join(work, 'mae'));
+    const sink = new MemoryBundleSink();
+    let split: BundleManifest;
+    try {
+      const folder = await openCheckpointFolder(listing.files, 'mae');
+      split = await convertCheckpoint(folder, sink, {
+        name: 'tiny split',
+        externalData: { thresholdBytes: 0, maxFileBytes: 20_000 },
+      });
+    } finally {
+      await listing.close();
+    }
+    const encoder = split.variants!.fp32!.encoder;
+    expect(encoder.externalData!.length).toBeGreaterThan(2);
+    expect(encoder.externalData!.map((d) => d.path).slice(0, 2)).toEqual([
+      'encoder.fp32.onnx.data',
+      'encoder.fp32.onnx.data.2',
+    ]);
+    // The manifest survives JSON and validation as written.
+    expect(validateManifest(JSON.parse(JSON.stringify(split)))).toEqual(split);
+    const served = (async (url: string) => {
+      const name = new URL(url).pathname.replace('/split/', '');
+      if (name === 'model.json') return new Response(JSON.stringify(split));
+      const blob = sink.files.get(name);
+      return blob ? new Response(await blob.arrayBuffer()) : new Response('', { status: 404 });
+    }) as FetchLike;
+    const opened = await openMaeEngine({
+      ort: ortWeb,
+      reader: await openBundle(
+        { kind: 'url', baseUrl: 'http://app.test/split/' },
+        { fetch: served },
+      ),
+      caps: {
+        gpu: { available: false, features: [] },
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      },
+      prefs: { backend: 'wasm' },
+    });
+    try {
+      const options = { schedule: 'random', passes: 2, seed: 8 } as const;
+      const a = await analyzeImage(opened.runner, input, spec, options);
+      const b = await analyzeImage(runners.web, input, spec, options);
+      expect(maxAbsDiff(a.map, b.map)).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await opened.runner.release();
+    }
   });
 
   it('refuses a file cut short or grown, naming it', async () => {

@@ -68,6 +68,20 @@ describe('model.json validation', () => {
       /heads\[0\]\.labels/,
     ],
     [
+      'an empty list of external data files',
+      (m) =>
+        ((m.variants as { fp32: { encoder: Record<string, unknown> } }).fp32.encoder.externalData =
+          []),
+      /variants\.fp32\.encoder\.externalData" must list at least one file/,
+    ],
+    [
+      'an external data file with a bad hash',
+      (m) =>
+        ((m.variants as { fp32: { encoder: Record<string, unknown> } }).fp32.encoder.externalData =
+          [{ path: 'encoder.fp32.onnx.data', sha256: 'x', bytes: 1 }]),
+      /externalData\[0\]\.sha256/,
+    ],
+    [
       'no model at all',
       (m) => {
         delete m.mae;
@@ -76,6 +90,13 @@ describe('model.json validation', () => {
       /holds no model/,
     ],
   ];
+
+  it('reads one external data object, as older bundles wrote it, as a list of one', () => {
+    const m = manifest() as unknown as { variants: { fp32: { encoder: Record<string, unknown> } } };
+    const data = { path: 'encoder.fp32.onnx.data', sha256: 'a'.repeat(64), bytes: 10 };
+    m.variants.fp32.encoder.externalData = data;
+    expect(validateManifest(m).variants!.fp32!.encoder.externalData).toEqual([data]);
+  });
 
   it.each(broken)('refuses %s, naming the file and field', (_, breakIt, message) => {
     const m = manifest() as unknown as Record<string, unknown>;

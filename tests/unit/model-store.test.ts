@@ -67,7 +67,7 @@ const MANIFEST: BundleManifest = validateManifest({
     fp32: {
       encoder: {
         ...file('encoder.fp32.onnx', 100, 'e32'),
-        externalData: file('encoder.fp32.onnx.data', 5000, 'e32d'),
+        externalData: [file('encoder.fp32.onnx.data', 5000, 'e32d')],
       },
       decoder: file('decoder.fp32.onnx', 80, 'd32'),
     },

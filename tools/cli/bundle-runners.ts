@@ -38,6 +38,8 @@ export async function openBundleRunners(
   const graph = (file: BundleFile): GraphBytes => ({
     name: file.path,
     model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
+    // onnxruntime-node finds external data files beside a graph it opens by path.
+    ...(file.externalData ? { file: path.resolve(bundleDir, file.path) } : {}),
   });
   const files = manifest.variants?.[variant];
   if (!files) throw new Error(`${bundleDir}: the bundle has no ${variant} MAE variant`);

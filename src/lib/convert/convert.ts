@@ -14,8 +14,10 @@ import { defaultHeads } from './heads';
 
 export const ALL_VARIANTS: VariantName[] = ['fp32', 'fp16', 'int8', 'q4'];
 
-/** Graphs with more weight bytes than this keep them in a `.data` file beside the ONNX. */
+/** Graphs with more weight bytes than this keep them in `.data` files beside the ONNX. */
 export const EXTERNAL_DATA_THRESHOLD = 1 << 30;
+/** No external data file grows past this (ONNX tools and some file systems stop at 2 GB). */
+export const MAX_DATA_FILE_BYTES = 1 << 30;
 
 export interface ConvertProgress {
   /** What is happening, e.g. "reading weights" or "writing encoder.int8.onnx". */
@@ -34,6 +36,8 @@ export interface ConvertOptions {
   onProgress?: (progress: ConvertProgress) => void;
   /** Turns an fp32 graph into another variant; fp32 is always the graph itself. */
   makeVariant?: (graph: OnnxGraph, variant: VariantName) => OnnxGraph;
+  /** When weights go into external data, and how large one data file may grow (tests shrink these). */
+  externalData?: { thresholdBytes?: number; maxFileBytes?: number };
 }
 
 /** Counts weight bytes as the graph builders read them, for a progress bar. */
@@ -53,16 +57,27 @@ function readingProgress(reader: TensorReader, report: (fraction: number) => voi
   };
 }
 
-/** Serialises one graph into the sink, embedded or with external data. */
-async function writeGraph(sink: BundleSink, graph: OnnxGraph, path: string): Promise<BundleFile> {
-  if (graph.weightBytes <= EXTERNAL_DATA_THRESHOLD) {
+/** Serialises one graph into the sink, embedded or with external data files. */
+async function writeGraph(
+  sink: BundleSink,
+  graph: OnnxGraph,
+  path: string,
+  limits: ConvertOptions['externalData'] = {},
+): Promise<BundleFile> {
+  if (graph.weightBytes <= (limits.thresholdBytes ?? EXTERNAL_DATA_THRESHOLD)) {
     return { path, ...(await sink.writeFile(path, [graph.toModelBytes()])) };
   }
-  const dataPath = `${path}.data`;
-  const external = graph.toExternal(dataPath.slice(dataPath.lastIndexOf('/') + 1));
-  const data = await sink.writeFile(dataPath, external.chunks);
+  const folder = path.slice(0, path.lastIndexOf('/') + 1);
+  const external = graph.toExternal(`${path.slice(folder.length)}.data`, {
+    maxFileBytes: limits.maxFileBytes ?? MAX_DATA_FILE_BYTES,
+  });
+  const externalData = [];
+  for (const file of external.files) {
+    const dataPath = folder + file.name;
+    externalData.push({ path: dataPath, ...(await sink.writeFile(dataPath, file.chunks)) });
+  }
   const model = await sink.writeFile(path, [external.modelBytes]);
-  return { path, ...model, externalData: { path: dataPath, ...data } };
+  return { path, ...model, externalData };
 }
 
 export async function convertCheckpoint(
@@ -104,7 +119,7 @@ export async function convertCheckpoint(
       const path = `${role}.${variant}.onnx`;
       report({ stage: `writing ${path}`, fraction: 0.5 + (0.5 * step++) / steps });
       const graph = variant === 'fp32' ? fp32 : options.makeVariant!(fp32, variant);
-      (files[role] ??= {})[variant] = await writeGraph(sink, graph, path);
+      (files[role] ??= {})[variant] = await writeGraph(sink, graph, path, options.externalData);
     }
   }
 

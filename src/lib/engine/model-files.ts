@@ -204,8 +204,7 @@ export function variantFiles(manifest: BundleManifest, variant: VariantName): Fi
   if (!graphs) throw new Error(`${manifest.name} has no ${variant} variant`);
   const out: FileRef[] = [];
   for (const g of [graphs.encoder, graphs.decoder]) {
-    out.push(g);
-    if (g.externalData) out.push(g.externalData);
+    out.push(g, ...(g.externalData ?? []));
   }
   return out;
 }
@@ -245,12 +244,11 @@ export async function readGraphFile(
 ): Promise<GraphBytes> {
   const model = await tracker.read(reader, file);
   if (!file.externalData) return { name: file.path, model };
-  const data = await tracker.read(reader, file.externalData);
-  return {
-    name: file.path,
-    model,
-    externalData: [{ path: baseName(file.externalData.path), data }],
-  };
+  const externalData = [];
+  for (const data of file.externalData) {
+    externalData.push({ path: baseName(data.path), data: await tracker.read(reader, data) });
+  }
+  return { name: file.path, model, externalData };
 }
 
 /** A variant's encoder and decoder bytes (and external data), verified. */

@@ -17,6 +17,11 @@ export interface GraphBytes {
   model: Uint8Array;
   /** `path` as the graph names the file (its base name in a bundle). */
   externalData?: { path: string; data: Uint8Array }[];
+  /**
+   * The graph's path on disk, for onnxruntime-node: given a path it finds the
+   * external data files beside the graph (given bytes, it looks in the working directory).
+   */
+  file?: string;
 }
 
 /** The encoder's image input: [B, channels, size, size]. */
@@ -66,7 +71,8 @@ export async function createSession(
 ): Promise<Ort.InferenceSession> {
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(graph.model, {
+    const source = graph.file ?? graph.model;
+    session = await ort.InferenceSession.create(source as Uint8Array, {
       ...options,
       ...(graph.externalData ? { externalData: graph.externalData } : {}),
     });

@@ -15,8 +15,7 @@ export interface ListedFile {
 
 function add(out: ListedFile[], file: BundleFile, variant: VariantName, role: string): void {
   out.push({ path: file.path, sha256: file.sha256, bytes: file.bytes, variant, role });
-  const data = file.externalData;
-  if (data) {
+  for (const data of file.externalData ?? []) {
     out.push({
       path: data.path,
       sha256: data.sha256,

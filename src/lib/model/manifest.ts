@@ -10,8 +10,12 @@ export interface BundleFile {
   path: string;
   sha256: string;
   bytes: number;
-  /** ONNX external-data file that belongs to this graph, when weights live outside it. */
-  externalData?: { path: string; sha256: string; bytes: number };
+  /**
+   * ONNX external-data files of this graph, when weights live outside it: one, or
+   * several so that no file passes 2 GB. (A single object, as bundles before
+   * the split wrote it, is read as a list of one.)
+   */
+  externalData?: { path: string; sha256: string; bytes: number }[];
 }
 
 export interface InputSpec {
@@ -100,7 +104,12 @@ export function validateManifest(value: unknown, source = 'model.json'): BundleM
       fail(`"${field}.sha256"`, 'must be 64 hex digits');
     if (!Number.isInteger(file.bytes) || (file.bytes as number) < 0)
       fail(`"${field}.bytes"`, 'must be a byte count');
-    if (file.externalData !== undefined) checkFile(file.externalData, `${field}.externalData`);
+    if (file.externalData !== undefined) {
+      if (!Array.isArray(file.externalData)) file.externalData = [file.externalData];
+      const list = file.externalData as unknown[];
+      if (list.length === 0) fail(`"${field}.externalData"`, 'must list at least one file');
+      list.forEach((f, i) => checkFile(f, `${field}.externalData[${i}]`));
+    }
   };
   const checkVariants = (variants: unknown, field: string, files: string[] | undefined): void => {
     if (!isObject(variants) || Object.keys(variants).length === 0)

@@ -11,17 +11,27 @@ export interface ExternalDataOptions {
   align?: number;
   /** Tensors smaller than this many bytes stay inside the model (default 1024). */
   minBytes?: number;
+  /**
+   * A data file is closed before it would pass this size and the next tensors go
+   * into another (default 1 GiB: every file stays well under 2 GB). A single tensor
+   * larger than this gets a file of its own.
+   */
+  maxFileBytes?: number;
+}
+
+export interface ExternalDataFile {
+  /** The file's name as the model refers to it (relative to the model's folder). */
+  name: string;
+  /** Its contents in order (padding included); views over the initializers. */
+  chunks: Uint8Array[];
+  bytes: number;
 }
 
 export interface ExternalModel {
-  /** The .onnx file: graph, small tensors, and references into the data file. */
+  /** The .onnx file: graph, small tensors, and references into the data files. */
   modelBytes: Uint8Array;
-  /** The data file's name as the model refers to it (relative to the model's folder). */
-  dataFileName: string;
-  /** The data file's contents in order (padding included); views over the initializers. */
-  chunks: Uint8Array[];
-  /** Total size of the data file. */
-  dataBytes: number;
+  /** One or more data files: `NAME`, then `NAME.2`, `NAME.3`... */
+  files: ExternalDataFile[];
 }
 
 export interface OnnxGraphParts {
@@ -71,12 +81,14 @@ export class OnnxGraph {
   }
 
   /**
-   * The model with its larger initializers in `dataFileName`: returns the model bytes and the
-   * data file's chunks, which the caller writes one after another.
+   * The model with its larger initializers in `dataFileName` (and more files when it would
+   * grow past `maxFileBytes`): returns the model bytes and each data file's chunks, which the
+   * caller writes one after another.
    */
   toExternal(dataFileName: string, options: ExternalDataOptions = {}): ExternalModel {
     const align = options.align ?? 4096;
     const minBytes = options.minBytes ?? 1024;
+    const maxFileBytes = options.maxFileBytes ?? 2 ** 30;
     if (!Number.isInteger(align) || align < 1) throw new Error(`bad alignment ${align}`);
     if (dataFileName === '' || /^[/\\]|(^|[/\\])\.\.([/\\]|$)/.test(dataFileName)) {
       throw new Error(
@@ -84,28 +96,33 @@ export class OnnxGraph {
       );
     }
     const placement = new Map<string, ExternalPlacement>();
-    const chunks: Uint8Array[] = [];
-    let offset = 0;
+    const files: ExternalDataFile[] = [];
+    let file: ExternalDataFile | undefined;
     let zeros = new Uint8Array(0);
     for (const init of this.initializers) {
       const bytes = initializerBytes(init);
       if (bytes.byteLength < minBytes) continue;
-      const pad = (align - (offset % align)) % align;
+      let pad = file ? (align - (file.bytes % align)) % align : 0;
+      if (!file || (file.bytes > 0 && file.bytes + pad + bytes.byteLength > maxFileBytes)) {
+        const name = files.length === 0 ? dataFileName : `${dataFileName}.${files.length + 1}`;
+        file = { name, chunks: [], bytes: 0 };
+        files.push(file);
+        pad = 0;
+      }
       if (pad > 0) {
         if (zeros.byteLength < pad) zeros = new Uint8Array(align);
-        chunks.push(zeros.subarray(0, pad));
-        offset += pad;
+        file.chunks.push(zeros.subarray(0, pad));
+        file.bytes += pad;
       }
-      placement.set(init.name, { location: dataFileName, offset, length: bytes.byteLength });
-      chunks.push(bytes);
-      offset += bytes.byteLength;
+      placement.set(init.name, {
+        location: file.name,
+        offset: file.bytes,
+        length: bytes.byteLength,
+      });
+      file.chunks.push(bytes);
+      file.bytes += bytes.byteLength;
     }
-    return {
-      modelBytes: encodeModel(this.parts(), placement),
-      dataFileName,
-      chunks,
-      dataBytes: offset,
-    };
+    return { modelBytes: encodeModel(this.parts(), placement), files };
   }
 
   private parts() {
