@@ -658,10 +658,10 @@ describe('engine: opening a bundle', () => {
     const put: string[] = [];
     const store: ModelStoreLike = {
       getManifest: async (id) => (id === 'm1' ? manifest : undefined),
-      async getFile(sha) {
+      async getFileBytes(sha) {
         if (sha === fp32.encoder.sha256)
           throw new CorruptCacheError(sha, 'does not match its SHA-256');
-        return new Blob([graphs.decoder.model.slice()]);
+        return graphs.decoder.model.slice() as Uint8Array<ArrayBuffer>;
       },
       async putFile(file) {
         put.push(file.sha256);

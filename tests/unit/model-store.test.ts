@@ -19,7 +19,7 @@ import {
   type ConvertInput,
   type ConvertProgress,
 } from '../../src/lib/model/convert-folder';
-import { sha256OfBlob } from '../../src/lib/model/hash';
+import { sha256Hex, sha256OfBlob } from '../../src/lib/model/hash';
 import { validateManifest, type BundleManifest } from '../../src/lib/model/manifest';
 import {
   CorruptCacheError,
@@ -137,6 +137,20 @@ describe('sliced SHA-256', () => {
     expect(done).toHaveLength(16);
     expect(done.at(-1)).toBe(1000);
     expect(await sha256OfBlob(new Blob([]))).toBe(createHash('sha256').digest('hex'));
+  });
+
+  it('hashes bytes in memory the same with Web Crypto and without it', async () => {
+    const bytes = new Uint8Array(100_000).map((_, i) => (i * 13) & 255);
+    const expected = createHash('sha256').update(bytes).digest('hex');
+    expect(globalThis.crypto?.subtle).toBeDefined();
+    expect(await sha256Hex(bytes)).toBe(expected);
+    const subtle = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!;
+    Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
+    try {
+      expect(await sha256Hex(bytes)).toBe(expected);
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', subtle);
+    }
   });
 });
 

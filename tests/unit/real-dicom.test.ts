@@ -107,7 +107,13 @@ describe('shared NEMA radiographs', () => {
     'gives the model the same gray through the value table as pixel by pixel (%s)',
     async (name) => {
       const r = await open(name);
-      expect(toModelGray8(r)).toEqual(modelGray8PerPixel(r));
+      const table = toModelGray8(r);
+      const perPixel = modelGray8PerPixel(r);
+      expect(table).toHaveLength(perPixel.length);
+      // Counted by hand: a deep equality of millions of elements takes vitest seconds.
+      let differing = 0;
+      for (let i = 0; i < table.length; i++) if (table[i] !== perPixel[i]) differing++;
+      expect(differing).toBe(0);
     },
   );
 

@@ -3,14 +3,13 @@
  * folder, every file checked against the size and SHA-256 model.json gives. A damaged
  * cached file is fetched again when the bundle's URL is known (and cached again).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import {
   validateManifest,
   type BundleFile,
   type BundleManifest,
   type VariantName,
 } from '../model/manifest';
+import { sha256Hex } from '../model/hash';
 import type { ModelStore } from '../model/store';
 import type { GraphBytes } from './ort-runner';
 import type { LoadProgress, ModelSource } from './types';
@@ -22,7 +21,7 @@ export interface FileRef {
 }
 
 /** The part of ModelStore the engine uses. */
-export type ModelStoreLike = Pick<ModelStore, 'getManifest' | 'getFile' | 'putFile'>;
+export type ModelStoreLike = Pick<ModelStore, 'getManifest' | 'getFileBytes' | 'putFile'>;
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -73,8 +72,8 @@ export async function fetchManifest(
 }
 
 /**
- * One bundle file fetched whole into a buffer of its listed size, hashed on the way;
- * `onBytes` hears the bytes received so far.
+ * One bundle file fetched whole into a buffer of its listed size, then hashed (Web
+ * Crypto when there is one); `onBytes` hears the bytes received so far.
  */
 export async function fetchVerified(
   url: string,
@@ -84,7 +83,6 @@ export async function fetchVerified(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const response = await fetchOk(fetchFn, url, file.path);
   const out = new Uint8Array(file.bytes);
-  const hash = sha256.create();
   let done = 0;
   const take = (chunk: Uint8Array): void => {
     if (done + chunk.length > file.bytes) {
@@ -93,7 +91,6 @@ export async function fetchVerified(
       );
     }
     out.set(chunk, done);
-    hash.update(chunk);
     done += chunk.length;
     onBytes?.(done);
   };
@@ -115,7 +112,7 @@ export async function fetchVerified(
   if (done !== file.bytes) {
     throw new Error(`${file.path}: received ${done} bytes, model.json lists ${file.bytes}`);
   }
-  if (bytesToHex(hash.digest()) !== file.sha256) {
+  if ((await sha256Hex(out)) !== file.sha256) {
     throw new Error(`${file.path} does not match the SHA-256 in model.json (damaged or changed)`);
   }
   return out;
@@ -175,9 +172,9 @@ export async function openBundle(
     manifest,
     label: manifest.name,
     async read(file, onBytes) {
-      let blob: Blob | undefined;
+      let bytes: Uint8Array<ArrayBuffer> | undefined;
       try {
-        blob = await store.getFile(file.sha256, file.bytes);
+        bytes = await store.getFileBytes(file.sha256, file.bytes);
       } catch (error) {
         if (baseUrl) return refetch(file, onBytes);
         throw new Error(
@@ -185,13 +182,12 @@ export async function openBundle(
           { cause: error },
         );
       }
-      if (!blob) {
+      if (!bytes) {
         if (baseUrl) return refetch(file, onBytes);
         throw new Error(
           `${manifest.name}: ${file.path} is missing from browser storage; import the model again`,
         );
       }
-      const bytes = new Uint8Array(await blob.arrayBuffer());
       onBytes?.(bytes.length);
       return bytes;
     },

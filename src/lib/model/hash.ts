@@ -5,6 +5,17 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
+/**
+ * Lower-case hex SHA-256 of bytes already in memory: Web Crypto when the page
+ * has it (a secure context; native, about ten times faster than hashing in
+ * JS), else @noble/hashes.
+ */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle) return bytesToHex(new Uint8Array(await subtle.digest('SHA-256', bytes)));
+  return bytesToHex(sha256(bytes));
+}
+
 /** Bytes read and hashed at a time. */
 export const HASH_SLICE_BYTES = 8 * 1024 * 1024;
 

@@ -12,7 +12,7 @@ import { createStore, del, delMany, get, getMany, keys, set, type UseStore } fro
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bundleFiles, distinctFiles, variantSizes, type VariantSize } from './bundle-files';
-import { sha256OfBlob } from './hash';
+import { sha256Hex, sha256OfBlob } from './hash';
 import { validateManifest, type BundleManifest } from './manifest';
 
 export const DEFAULT_DB_NAME = 'skelex-models';
@@ -309,6 +309,35 @@ export class ModelStore {
     }
     if (digest !== sha256) return drop('does not match its SHA-256');
     return value;
+  }
+
+  /**
+   * A cached file's bytes, read once and verified (what loading a model needs):
+   * undefined when it is not cached; a CorruptCacheError, after removing it,
+   * when its size or SHA-256 is wrong.
+   */
+  async getFileBytes(
+    sha256: string,
+    expectedBytes: number,
+  ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    const value: unknown = await get(fileKey(sha256), this.db);
+    if (value === undefined) return undefined;
+    const drop = async (problem: string): Promise<never> => {
+      await this.exclusive(() => del(fileKey(sha256), this.db)).catch(() => undefined);
+      throw new CorruptCacheError(sha256, problem);
+    };
+    if (!(value instanceof Blob)) return drop('is not a file');
+    if (value.size !== expectedBytes) {
+      return drop(`is ${value.size} bytes where ${expectedBytes} were expected`);
+    }
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await value.arrayBuffer());
+    } catch (error) {
+      return drop(`could not be read (${reason(error)})`);
+    }
+    if ((await sha256Hex(bytes)) !== sha256) return drop('does not match its SHA-256');
+    return bytes;
   }
 
   /**
