@@ -4,12 +4,16 @@
  * images the page sends. One call at a time; cancelling is terminating the worker.
  *
  * onnxruntime-web's default entry is the JSEP build: WebGPU and WASM execution providers
- * in one module. Its .wasm file is served from the app's own origin (Vite serves it from
- * node_modules in development and emits it as an asset in a build): no CDN.
+ * in one module, with a 28 MB .wasm. When WebGPU cannot be used (no adapter, or the user
+ * chose WASM) the worker loads the WASM-only build instead: its 14 MB .wasm compiles in
+ * about half the time, which is most of a small model's load. Both .wasm files are served
+ * from the app's own origin (Vite serves them from node_modules in development and emits
+ * them as assets in a build): no CDN.
  */
 import * as Comlink from 'comlink';
-import * as ort from 'onnxruntime-web';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import * as ortJsep from 'onnxruntime-web';
+import ortJsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import ortWasmOnlyUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { analyzeImage, explore, passImages, type AnalysisResult } from '../src/lib/mae/analyze';
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { preprocessGray8, type Preprocessed } from '../src/lib/imaging/preprocess';
@@ -66,8 +70,11 @@ interface FullGray {
   height: number;
 }
 let gpuProbe: Promise<GpuInfo> | undefined;
-/** WASM threads ORT was started with: fixed for the worker's life once a session exists. */
-let ortThreads: number | undefined;
+
+type OrtBuild = typeof ortJsep;
+let wasmOnlyBuild: Promise<OrtBuild> | undefined;
+/** WASM threads each ORT build was started with: fixed for the worker's life once it has a session. */
+const ortThreads = new Map<OrtBuild, number>();
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Calls run one at a time: a session runs one inference at a time. */
@@ -90,15 +97,22 @@ async function capabilities(): Promise<Capabilities> {
   };
 }
 
-function configureOrt(threads: number): number {
-  if (ortThreads === undefined) {
-    ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
-    ort.env.wasm.numThreads = threads;
-    ort.env.wasm.proxy = false;
-    ort.env.logLevel = 'error';
-    ortThreads = threads;
-  }
-  return ortThreads;
+/** The JSEP build when WebGPU may be tried, else the smaller WASM-only build. */
+async function ortFor(caps: Capabilities, prefs: EnginePrefs): Promise<OrtBuild> {
+  if (caps.gpu.available && prefs.backend !== 'wasm') return ortJsep;
+  return (wasmOnlyBuild ??= import('onnxruntime-web/wasm') as Promise<OrtBuild>);
+}
+
+function configureOrt(ort: OrtBuild, threads: number): number {
+  const started = ortThreads.get(ort);
+  if (started !== undefined) return started;
+  const wasmUrl = ort === ortJsep ? ortJsepWasmUrl : ortWasmOnlyUrl;
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  ortThreads.set(ort, threads);
+  return threads;
 }
 
 /** Relative bundle URLs resolve against the app, as the page meant them. */
@@ -120,7 +134,8 @@ async function open(
   extraReason?: string,
 ): Promise<Loaded> {
   const caps = await capabilities();
-  const threads = configureOrt(wasmThreadCount(caps, prefs.threads));
+  const ort = await ortFor(caps, prefs);
+  const threads = configureOrt(ort, wasmThreadCount(caps, prefs.threads));
   const reader = await openReader(source);
   const opened = await openMaeEngine({
     ort,
