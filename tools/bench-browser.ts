@@ -32,7 +32,7 @@ import { makeVariant } from '../src/lib/convert/variants';
 import { classifierVariant } from '../src/lib/engine/open-classifier';
 import { OrtClassifierRunner } from '../src/lib/engine/ort-classifier';
 import { OrtMaeRunner } from '../src/lib/engine/ort-runner';
-import { regionPixelValues } from '../src/lib/imaging/crop';
+import { classifyImageAndRegions } from '../src/lib/engine/classify-regions';
 import { toModelGray8 } from '../src/lib/imaging/modality';
 import { openImage } from '../src/lib/imaging/open';
 import { preprocess } from '../src/lib/imaging/preprocess';
@@ -131,17 +131,14 @@ async function nativeTiming(
     const t2 = performance.now();
     if (classifier) {
       const { roi } = mapViews(result, input.gray, input.geometry, spec);
-      await classifier.classify(input.pixelValues, 1);
-      for (const box of [roi.raw.box, roi.relative.box]) {
-        const values = regionPixelValues(
-          gray,
-          radiograph.width,
-          radiograph.height,
-          box,
-          manifest.input,
-        );
-        await classifier.classify(values, 1);
-      }
+      await classifyImageAndRegions(
+        classifier,
+        manifest.classifier!.heads,
+        input.pixelValues,
+        { gray, width: radiograph.width, height: radiograph.height },
+        [roi.raw.box, roi.relative.box],
+        manifest.input,
+      );
     }
     if (i > 0) {
       runs.push({

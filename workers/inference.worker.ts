@@ -27,8 +27,8 @@ import { openMaeEngine } from '../src/lib/engine/open-engine';
 import { openClassifier, type OpenedClassifier } from '../src/lib/engine/open-classifier';
 import { hasShaderF16 } from '../src/lib/engine/backend';
 import { LoadTracker } from '../src/lib/engine/model-files';
-import { regionPixelValues } from '../src/lib/imaging/crop';
-import { headScores, type HeadScore } from '../src/lib/model/heads';
+import { classifyImageAndRegions, type FullGray } from '../src/lib/engine/classify-regions';
+import type { HeadScore } from '../src/lib/model/heads';
 import type { Rect } from '../src/lib/imaging/preprocess';
 import type { OrtMaeRunner } from '../src/lib/engine/ort-runner';
 import type {
@@ -63,12 +63,6 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let image: { preprocessed: Preprocessed; metric: ErrorMetric; full: FullGray } | undefined;
 
-/** An image's full-resolution 8-bit model gray, for cropping regions. */
-interface FullGray {
-  gray: Uint8Array;
-  width: number;
-  height: number;
-}
 let gpuProbe: Promise<GpuInfo> | undefined;
 
 type OrtBuild = typeof ortJsep;
@@ -203,28 +197,22 @@ function fullGray(input: ImageInput): FullGray {
     : { gray: input.gray, width: input.width, height: input.height };
 }
 
-/**
- * The classifier on the whole image (as the MAE saw it) and on each region,
- * cropped from the full-resolution image and resized as SKELEX does.
- */
-async function classifyImageAndRegions(
+/** The whole image and `regions` of it through the loaded classifier. */
+function classifyWithModel(
   classifier: OpenedClassifier,
   whole: Preprocessed,
   full: FullGray,
   regions: Rect[],
 ): Promise<HeadScore[][]> {
-  const inputSpec = requireModel().input;
-  const inputs = [
+  const { runner, heads } = classifier;
+  return classifyImageAndRegions(
+    runner,
+    heads,
     whole.pixelValues,
-    ...regions.map((box) => regionPixelValues(full.gray, full.width, full.height, box, inputSpec)),
-  ];
-  // One run each, not one batch: int8 graphs quantise activations over the whole
-  // batch, so an image's scores would depend on what else shares its batch.
-  const scores: HeadScore[][] = [];
-  for (const values of inputs) {
-    scores.push(headScores(await classifier.runner.classify(values, 1), classifier.heads));
-  }
-  return scores;
+    full,
+    regions,
+    requireModel().input,
+  );
 }
 
 function requireModel(): Loaded {
@@ -312,7 +300,7 @@ const api = {
       const { classifier } = requireModel();
       const classifyStart = performance.now();
       const classification = classifier
-        ? await classifyImageAndRegions(classifier, pre, full, [roi.raw.box, roi.relative.box])
+        ? await classifyWithModel(classifier, pre, full, [roi.raw.box, roi.relative.box])
         : undefined;
       const analysis: WorkerAnalysis = {
         map: result.map,
@@ -356,9 +344,7 @@ const api = {
       if (!classifier) throw new Error('this model has no classifier');
       if (again) prepare(again.input, again.letterbox, again.metric);
       if (!image) throw new Error('no image has been analysed yet');
-      const [, region] = await classifyImageAndRegions(classifier, image.preprocessed, image.full, [
-        box,
-      ]);
+      const [, region] = await classifyWithModel(classifier, image.preprocessed, image.full, [box]);
       return region;
     });
   },

@@ -18,14 +18,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openImage } from '../../src/lib/imaging/open';
-import { regionPixelValues } from '../../src/lib/imaging/crop';
+import { classifyImageAndRegions } from '../../src/lib/engine/classify-regions';
 import { toModelGray8 } from '../../src/lib/imaging/modality';
 import { mapToSource, preprocess, type Geometry } from '../../src/lib/imaging/preprocess';
 import { analyzeImage } from '../../src/lib/mae/analyze';
 import { meanError } from '../../src/lib/mae/scores';
 import type { PatchLayout } from '../../src/lib/mae/patches';
 import { mapViews } from '../../src/lib/mae/map-views';
-import { headScores } from '../../src/lib/model/heads';
+import { headScores, type HeadScore } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
 import { openBundleRunners } from '../../tools/cli/bundle-runners';
 import { isValidation, readAtlas, readFractures, type Fracture } from './fracatlas';
@@ -139,16 +139,18 @@ for (const image of images) {
   const g = input.geometry;
   const { relative, roi } = mapViews(result, input.gray, g, layout);
   if (classifier) {
-    const probabilities = async (pixelValues: Float32Array) =>
-      headScores(await classifier.classify(pixelValues, 1), manifest.classifier!.heads).map(
-        (h) => h.probability,
-      );
-    const gray = toModelGray8(radiograph);
-    const region = (box: Box) =>
-      regionPixelValues(gray, radiograph.width, radiograph.height, box, manifest.input);
-    classifierScores.whole.push(await probabilities(input.pixelValues));
-    classifierScores.raw.push(await probabilities(region(roi.raw.box)));
-    classifierScores.relative.push(await probabilities(region(roi.relative.box)));
+    const [whole, raw, rel] = await classifyImageAndRegions(
+      classifier,
+      manifest.classifier!.heads,
+      input.pixelValues,
+      { gray: toModelGray8(radiograph), width: radiograph.width, height: radiograph.height },
+      [roi.raw.box, roi.relative.box],
+      manifest.input,
+    );
+    const probabilities = (scores: HeadScore[]) => scores.map((h) => h.probability);
+    classifierScores.whole.push(probabilities(whole));
+    classifierScores.raw.push(probabilities(raw));
+    classifierScores.relative.push(probabilities(rel));
   }
   const list = fractures.get(image.id) ?? [];
   if (image.labels.fractured && list.length > 0) {
