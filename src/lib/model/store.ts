@@ -289,26 +289,19 @@ export class ModelStore {
   /**
    * A cached file, verified: undefined when it is not cached; a CorruptCacheError when its
    * size or SHA-256 is wrong (it is removed first, so the caller can fetch it again).
+   * The file is hashed in slices, never held whole.
    */
   async getFile(sha256: string, expectedBytes: number): Promise<Blob | undefined> {
-    const value: unknown = await get(fileKey(sha256), this.db);
-    if (value === undefined) return undefined;
-    const drop = async (problem: string): Promise<never> => {
-      await this.exclusive(() => del(fileKey(sha256), this.db)).catch(() => undefined);
-      throw new CorruptCacheError(sha256, problem);
-    };
-    if (!(value instanceof Blob)) return drop('is not a file');
-    if (value.size !== expectedBytes) {
-      return drop(`is ${value.size} bytes where ${expectedBytes} were expected`);
-    }
+    const cached = await this.cachedBlob(sha256, expectedBytes);
+    if (!cached) return undefined;
     let digest: string;
     try {
-      digest = await sha256OfBlob(value);
+      digest = await sha256OfBlob(cached.blob);
     } catch (error) {
-      return drop(`could not be read (${reason(error)})`);
+      return cached.drop(`could not be read (${reason(error)})`);
     }
-    if (digest !== sha256) return drop('does not match its SHA-256');
-    return value;
+    if (digest !== sha256) return cached.drop('does not match its SHA-256');
+    return cached.blob;
   }
 
   /**
@@ -320,6 +313,26 @@ export class ModelStore {
     sha256: string,
     expectedBytes: number,
   ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    const cached = await this.cachedBlob(sha256, expectedBytes);
+    if (!cached) return undefined;
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await cached.blob.arrayBuffer());
+    } catch (error) {
+      return cached.drop(`could not be read (${reason(error)})`);
+    }
+    if ((await sha256Hex(bytes)) !== sha256) return cached.drop('does not match its SHA-256');
+    return bytes;
+  }
+
+  /**
+   * The stored Blob of a file when it is one of the expected size, with `drop`, which
+   * removes it and throws a CorruptCacheError; undefined when nothing is stored.
+   */
+  private async cachedBlob(
+    sha256: string,
+    expectedBytes: number,
+  ): Promise<{ blob: Blob; drop: (problem: string) => Promise<never> } | undefined> {
     const value: unknown = await get(fileKey(sha256), this.db);
     if (value === undefined) return undefined;
     const drop = async (problem: string): Promise<never> => {
@@ -330,14 +343,7 @@ export class ModelStore {
     if (value.size !== expectedBytes) {
       return drop(`is ${value.size} bytes where ${expectedBytes} were expected`);
     }
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(await value.arrayBuffer());
-    } catch (error) {
-      return drop(`could not be read (${reason(error)})`);
-    }
-    if ((await sha256Hex(bytes)) !== sha256) return drop('does not match its SHA-256');
-    return bytes;
+    return { blob: value, drop };
   }
 
   /**
