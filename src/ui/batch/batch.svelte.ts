@@ -4,8 +4,6 @@
  * with overall progress, per-file status, cancel, a table sortable by any
  * column, and the rows as summary.csv (the command line's columns).
  */
-import type { Rect } from '../../lib/imaging/preprocess';
-import type { HeadScore } from '../../lib/model/heads';
 import { summaryCsv, type SummaryRow } from '../../lib/report/summary';
 import type { AnalysisController } from '../analysis/analysis.svelte';
 import { isAbortError } from '../engine/engine-client';
@@ -13,20 +11,11 @@ import type { Library } from '../library.svelte';
 
 export type RowStatus = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 
-export interface BatchRow {
+/** A table row: summary.csv's fields (but `ok`, which `status` says) and the queue's own. */
+export interface BatchRow extends Omit<SummaryRow, 'ok'> {
   entryId: number;
-  file: string;
   status: RowStatus;
-  error?: string;
   bodyPart?: string;
-  width?: number;
-  height?: number;
-  meanError?: number;
-  top1Error?: number;
-  /** SKELEX's raw map's region of interest, in image pixels (as `skelex analyze`). */
-  roi?: Rect;
-  /** The whole image's head probabilities. */
-  heads?: HeadScore[];
   ms?: number;
 }
 
@@ -181,22 +170,10 @@ export class BatchController {
 
   /** The finished rows as summary.csv (DESIGN.md's columns, then `head/label`). */
   summaryCsv(): string {
-    const rows: SummaryRow[] = this.rows
-      .filter((r) => r.status === 'done' || r.status === 'error')
-      .map((r) =>
-        r.status === 'done'
-          ? {
-              file: r.file,
-              ok: true,
-              width: r.width,
-              height: r.height,
-              meanError: r.meanError,
-              top1Error: r.top1Error,
-              roi: r.roi,
-              heads: r.heads,
-            }
-          : { file: r.file, ok: false, error: r.error },
-      );
-    return summaryCsv(rows);
+    return summaryCsv(
+      this.rows
+        .filter((r) => r.status === 'done' || r.status === 'error')
+        .map((r) => ({ ...r, ok: r.status === 'done' })),
+    );
   }
 }
