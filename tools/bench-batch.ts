@@ -7,13 +7,12 @@
  * (the same work, plus writing two PNGs an image) on the same files, in one
  * run. Prints images a minute for N FracAtlas JPEGs and for the six DICOMs.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium, PROJECT_ROOT, startDevServer } from '../tests/helpers/browser';
+import { runSkelex } from '../tests/helpers/cli';
 import { parseArgs } from './cli/args';
 
 const parsed = parseArgs(process.argv.slice(2), ['--images', '--variants']);
@@ -79,8 +78,7 @@ async function cliRate(variant: string, files: string[]): Promise<number> {
   const out = mkdtempSync(path.join(tmpdir(), 'skelex-bench-batch-'));
   try {
     const start = performance.now();
-    await promisify(execFile)(process.execPath, [
-      path.join(PROJECT_ROOT, 'bin/skelex.js'),
+    const analysed = await runSkelex([
       'analyze',
       ...files,
       '--model',
@@ -90,6 +88,7 @@ async function cliRate(variant: string, files: string[]): Promise<number> {
       '--out',
       out,
     ]);
+    if (analysed.code !== 0) throw new Error(`skelex analyze failed: ${analysed.stderr}`);
     return (files.length * 60) / ((performance.now() - start) / 1000);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -4,11 +4,9 @@
  * with its map, export summary.csv, and compare it with `skelex analyze` on the
  * same files (onnxruntime-node) column by column.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_COLUMNS } from '../../src/lib/report/summary';
@@ -21,6 +19,7 @@ import {
   type BrowserSession,
   type DevServer,
 } from '../helpers/browser';
+import { runSkelex } from '../helpers/cli';
 import { parseCsv } from '../helpers/csv';
 import { dataPath } from '../helpers/data';
 
@@ -124,8 +123,7 @@ describe('batch analysis', () => {
     const app = parseCsv(await readFile(await download.path(), 'utf8'));
     expect(app).toHaveLength(FILES.length + 1);
     const out = path.join(scratch, 'cli');
-    await promisify(execFile)(process.execPath, [
-      path.join(PROJECT_ROOT, 'bin/skelex.js'),
+    const analysed = await runSkelex([
       'analyze',
       ...FILES,
       '--model',
@@ -139,6 +137,7 @@ describe('batch analysis', () => {
       '--seed',
       '7',
     ]);
+    expect(analysed.code, analysed.stderr).toBe(0);
     const cli = parseCsv(await readFile(path.join(out, 'summary.csv'), 'utf8'));
     expect(Object.keys(app[0])).toEqual(Object.keys(cli[0]));
     expect(Object.keys(app[0]).slice(0, SUMMARY_COLUMNS.length)).toEqual([...SUMMARY_COLUMNS]);

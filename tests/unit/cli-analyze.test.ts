@@ -5,14 +5,13 @@
  * app's code gives on onnxruntime-web, pictures are written, a bad file is
  * reported and the others go on.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { decode } from 'fast-png';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSkelex } from '../helpers/cli';
 import { parseCsv } from '../helpers/csv';
 import { MemoryBundleSink } from '../../src/lib/convert/bundle-sink';
 import { openDirectoryByteSources } from '../../src/lib/convert/byte-source-node';
@@ -28,7 +27,7 @@ import { regionOfInterest } from '../../src/lib/mae/regions';
 import { headScores } from '../../src/lib/model/heads';
 import type { BundleManifest, HeadSpec } from '../../src/lib/model/manifest';
 import { SUMMARY_COLUMNS } from '../../src/lib/report/summary';
-import { dataPath, PROJECT_ROOT } from '../helpers/data';
+import { dataPath } from '../helpers/data';
 import { writeHfCheckpoint } from '../helpers/hf-checkpoint';
 import {
   randomClassifierWeights,
@@ -38,7 +37,6 @@ import {
 } from '../helpers/reference-vit';
 
 ortWeb.env.wasm.numThreads = 1;
-const run = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'skelex-analyze-'));
 const bundle = path.join(work, 'bundle');
 const MAE: HfVitConfig = { ...SMALL_MAE_CONFIG, image_size: 64, patch_size: 16 };
@@ -96,19 +94,6 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function skelex(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      path.join(PROJECT_ROOT, 'bin/skelex.js'),
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
 /** What the app's code gives for one file on onnxruntime-web (the browser's runtime). */
 async function appNumbers(file: string) {
   const read = (name: string) => new Uint8Array(readFileSync(path.join(bundle, name)));
@@ -154,7 +139,7 @@ describe('skelex analyze', () => {
     const out = path.join(work, 'out');
     const bad = path.join(work, 'broken.dcm');
     writeFileSync(bad, new Uint8Array(300));
-    const result = await skelex([
+    const result = await runSkelex([
       'analyze',
       ...FILES,
       bad,
@@ -214,7 +199,7 @@ describe('skelex analyze', () => {
     const [whole, parts] = await Promise.all(
       [bundle, folder].map(async (model, i) => {
         const out = path.join(work, `split-out-${i}`);
-        const result = await skelex(['analyze', FILES[1], '--model', model, '--out', out]);
+        const result = await runSkelex(['analyze', FILES[1], '--model', model, '--out', out]);
         expect(result.code, result.stderr).toBe(0);
         return parseCsv(readFileSync(path.join(out, 'summary.csv'), 'utf8'))[0];
       }),
@@ -231,10 +216,18 @@ describe('skelex analyze', () => {
       ['--map', 'pretty'],
       ['--colour'],
     ]) {
-      const result = await skelex(['analyze', FILES[0], '--model', bundle, '--out', out, ...args]);
+      const result = await runSkelex([
+        'analyze',
+        FILES[0],
+        '--model',
+        bundle,
+        '--out',
+        out,
+        ...args,
+      ]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('usage: skelex analyze');
     }
-    expect((await skelex(['analyze', FILES[0], '--out', out])).code).toBe(2);
+    expect((await runSkelex(['analyze', FILES[0], '--out', out])).code).toBe(2);
   });
 });

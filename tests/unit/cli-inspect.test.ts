@@ -1,26 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, dataPath, readData } from '../helpers/data';
-
-const run = promisify(execFile);
-
-async function skelex(args: string[]): Promise<{ stdout: string; code: number }> {
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(PROJECT_ROOT, 'bin/skelex.js'), ...args],
-      { cwd: PROJECT_ROOT },
-    );
-    return { stdout, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; code: number };
-    return { stdout: failed.stdout, code: failed.code };
-  }
-}
+import { runSkelex } from '../helpers/cli';
+import { dataPath, readData } from '../helpers/data';
 
 describe('skelex inspect --json', () => {
   it('prints one ok object a shared DICOM, equal hashes for lossless encodings', async () => {
@@ -32,7 +15,7 @@ describe('skelex inspect --json', () => {
       'RG3_RLE.dcm',
       'RG3_JPLY.dcm',
     ];
-    const { stdout, code } = await skelex([
+    const { stdout, code } = await runSkelex([
       'inspect',
       ...names.map((n) => dataPath('dicom', n)),
       '--json',
@@ -64,7 +47,7 @@ describe('skelex inspect --json', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'skelex-cli-'));
     const broken = path.join(dir, 'broken.dcm');
     writeFileSync(broken, readData('dicom', 'RG3_JLSL.dcm').slice(0, 2000));
-    const { stdout, code } = await skelex([
+    const { stdout, code } = await runSkelex([
       'inspect',
       broken,
       dataPath('dicom', 'RG3_RLE.dcm'),

@@ -4,7 +4,6 @@
  * bundles whose ONNX outputs match the independent reference forward pass,
  * and bad input fails with one line and leaves no output folder behind.
  */
-import { execFile } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -17,10 +16,9 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runSkelex, type CliResult } from '../helpers/cli';
 import { validateManifest, type BundleManifest } from '../../src/lib/model/manifest';
-import { PROJECT_ROOT } from '../helpers/data';
 import {
   float32FromBits,
   float32ToBFloat16Bits,
@@ -45,27 +43,8 @@ import {
   SMALL_MAE_CONFIG,
 } from '../helpers/reference-vit';
 
-const run = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'skelex-convert-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface CliResult {
-  code: number;
-  stderr: string;
-}
-
-async function skelex(args: string[]): Promise<CliResult> {
-  try {
-    const { stderr } = await run(process.execPath, [
-      path.join(PROJECT_ROOT, 'bin/skelex.js'),
-      ...args,
-    ]);
-    return { code: 0, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stderr: string };
-    return { code: failed.code, stderr: failed.stderr };
-  }
-}
 
 const MAE: HfVitConfig = SMALL_MAE_CONFIG;
 
@@ -96,7 +75,7 @@ async function convertFolder(
   args: string[] = [],
 ): Promise<{ out: string; result: CliResult }> {
   const out = path.join(work, `${name}-bundle`);
-  const result = await skelex(['convert', path.join(work, name), '--out', out, ...args]);
+  const result = await runSkelex(['convert', path.join(work, name), '--out', out, ...args]);
   return { out, result };
 }
 
@@ -285,7 +264,7 @@ describe('skelex convert', () => {
       const out = path.join(work, 'occupied');
       mkdirSync(out);
       writeFileSync(path.join(out, 'keep.txt'), 'mine');
-      const result = await skelex(['convert', path.join(work, 'mae-f32'), '--out', out]);
+      const result = await runSkelex(['convert', path.join(work, 'mae-f32'), '--out', out]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/not empty/);
       expect(readdirSync(out)).toEqual(['keep.txt']);
