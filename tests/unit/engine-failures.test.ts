@@ -41,6 +41,21 @@ describe('smallerVariant', () => {
   });
 });
 
+const STATUS = { backend: 'wasm', variant: 'fp32', threads: 1 };
+
+/** A worker stand-in: `api` behind Comlink on a real MessageChannel. */
+function standIn(api: object, onTerminate?: () => void): WorkerLike {
+  const { port1, port2 } = new MessageChannel();
+  Comlink.expose(api, port2);
+  return Object.assign(port1, {
+    terminate: () => {
+      onTerminate?.();
+      port1.close();
+      port2.close();
+    },
+  }) as unknown as WorkerLike;
+}
+
 describe('EngineClient and a runtime that traps', () => {
   it('rejects with EngineStoppedError, tells onStopped, and starts a fresh worker', async () => {
     let made = 0;
@@ -48,27 +63,19 @@ describe('EngineClient and a runtime that traps', () => {
     const terminated: number[] = [];
     const createWorker = (): WorkerLike => {
       const id = ++made;
-      const { port1, port2 } = new MessageChannel();
-      Comlink.expose(
+      return standIn(
         {
           load: () => {
             loads++;
-            return { backend: 'wasm', variant: 'fp32', threads: 1 };
+            return STATUS;
           },
           analyze: () => {
             if (id === 1) throw new WebAssembly.RuntimeError('memory access out of bounds');
-            return { meanError: 0.5, status: { backend: 'wasm', variant: 'fp32', threads: 1 } };
+            return { meanError: 0.5, status: STATUS };
           },
         },
-        port2,
+        () => terminated.push(id),
       );
-      return Object.assign(port1, {
-        terminate: () => {
-          terminated.push(id);
-          port1.close();
-          port2.close();
-        },
-      }) as unknown as WorkerLike;
     };
     const stops: string[] = [];
     const client = new EngineClient({ createWorker, onStopped: (e) => stops.push(e.message) });
@@ -106,17 +113,12 @@ describe('EngineClient and a runtime that traps', () => {
     let made = 0;
     const createWorker = (): WorkerLike => {
       made++;
-      const { port1, port2 } = new MessageChannel();
-      Comlink.expose(
-        {
-          load: () => ({ backend: 'wasm', variant: 'fp32', threads: 1 }),
-          analyze: () => {
-            throw new Error('the image is too small');
-          },
+      return standIn({
+        load: () => STATUS,
+        analyze: () => {
+          throw new Error('the image is too small');
         },
-        port2,
-      );
-      return Object.assign(port1, { terminate: () => port1.close() }) as unknown as WorkerLike;
+      });
     };
     const client = new EngineClient({ createWorker });
     const options = {
