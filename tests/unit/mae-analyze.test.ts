@@ -421,6 +421,13 @@ describe('engine: backend choice', () => {
   });
 });
 
+/** What a 2-core page that is not cross-origin isolated offers, with or without a GPU adapter. */
+const twoCoreCaps = (gpu: boolean) => ({
+  gpu: { available: gpu, features: [] },
+  crossOriginIsolated: false,
+  hardwareConcurrency: 2,
+});
+
 describe('engine: opening a bundle', () => {
   const files = new Map<string, Uint8Array>();
   const fakeFetch = (async (url: string) => {
@@ -445,11 +452,7 @@ describe('engine: opening a bundle', () => {
     const opened = await openMaeEngine({
       ort: ortWeb,
       reader,
-      caps: {
-        gpu: { available: true, features: [] },
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      },
+      caps: twoCoreCaps(true),
       prefs: { backend: 'auto' },
       onProgress: (done, total, file) => progress.push([done, total, file]),
     });
@@ -507,11 +510,7 @@ describe('engine: opening a bundle', () => {
         { kind: 'url', baseUrl: 'http://app.test/bundle/' },
         { fetch: fakeFetch },
       ),
-      caps: {
-        gpu: { available: true, features: [] },
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      },
+      caps: twoCoreCaps(true),
       prefs: { backend: 'webgpu' },
     });
     await opened.runner.release();
@@ -574,11 +573,7 @@ describe('engine: opening a bundle', () => {
         { kind: 'url', baseUrl: 'http://app.test/split/' },
         { fetch: served },
       ),
-      caps: {
-        gpu: { available: false, features: [] },
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      },
+      caps: twoCoreCaps(false),
       prefs: { backend: 'wasm' },
     });
     try {
@@ -641,11 +636,7 @@ describe('engine: opening a bundle', () => {
           { kind: 'url', baseUrl: 'http://app.test/bundle/' },
           { fetch: forgedFetch },
         ),
-        caps: {
-          gpu: { available: false, features: [] },
-          crossOriginIsolated: false,
-          hardwareConcurrency: 2,
-        },
+        caps: twoCoreCaps(false),
         prefs: { backend: 'wasm' },
       }),
     ).rejects.toThrow(
