@@ -47,6 +47,7 @@ import {
   startDevServer,
 } from '../tests/helpers/browser';
 import { parseArgs } from './cli/args';
+import { graphBytes } from './cli/bundle-runners';
 import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 
 const parsed = parseArgs(process.argv.slice(2), ['--variants', '--runs']);
@@ -87,34 +88,21 @@ async function nativeTiming(
   variant: VariantName,
 ): Promise<Timing> {
   const files = manifest.variants![variant]!;
-  const read = (p: string) => new Uint8Array(readFileSync(path.join(folder, p)));
   const start = performance.now();
-  // onnxruntime-node finds a graph's external .data file (fp32 ViT-L) beside the working
-  // directory when the graph comes as bytes: work from the bundle folder while loading.
-  const cwd = process.cwd();
-  process.chdir(folder);
   const input = { channels: 3, size: manifest.input.imageSize };
   const options = { intraOpNumThreads: THREADS };
   const runner = await OrtMaeRunner.create(
     ortNode,
-    {
-      encoder: { name: files.encoder.path, model: read(files.encoder.path) },
-      decoder: { name: files.decoder.path, model: read(files.decoder.path) },
-    },
+    { encoder: graphBytes(folder, files.encoder), decoder: graphBytes(folder, files.decoder) },
     input,
     options,
-  ).finally(() => process.chdir(cwd));
+  );
   const loadMs = performance.now() - start;
   // The classifier variant the app picks on WASM for this MAE variant.
   const classifierFile = manifest.classifier?.variants[classifierWasmVariant(manifest, variant)];
   const classifier =
     classifierFile &&
-    (await OrtClassifierRunner.create(
-      ortNode,
-      { name: classifierFile.path, model: read(classifierFile.path) },
-      input,
-      options,
-    ));
+    (await OrtClassifierRunner.create(ortNode, graphBytes(folder, classifierFile), input, options));
   const spec = maeSpec(manifest.input, manifest.mae!.normPixLoss);
   const radiograph = await openImage(IMAGE, new Uint8Array(readFileSync(IMAGE)));
   const gray = toModelGray8(radiograph);
@@ -375,8 +363,9 @@ async function main(): Promise<void> {
           const files = manifest.variants[variant];
           const only = { ...manifest, variants: { [variant]: files }, classifier: undefined };
           const blobs = new Map();
-          for (const f of [files.encoder, files.decoder])
-            blobs.set(f.path, await (await fetch(url + f.path)).blob());
+          for (const g of [files.encoder, files.decoder])
+            for (const f of [g, ...(g.externalData ?? [])])
+              blobs.set(f.path, await (await fetch(url + f.path)).blob());
           return (await new b.store.ModelStore().saveBundle(only, blobs)).id;
         },
         { url: models[0].url, variant: best.variant },

@@ -11,12 +11,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { validateManifest, type BundleFile } from '../src/lib/model/manifest';
-import { OrtMaeRunner, type GraphBytes } from '../src/lib/engine/ort-runner';
+import { OrtMaeRunner } from '../src/lib/engine/ort-runner';
 import { analyzeImage, type AnalyzeOptions } from '../src/lib/mae/analyze';
 import { maeSpec } from '../src/lib/mae/error-map';
 import { convergence } from '../src/lib/mae/scores';
 import { preprocess } from '../src/lib/imaging/preprocess';
 import { openImage } from '../src/lib/imaging/open';
+import { graphBytes } from './cli/bundle-runners';
 
 const [bundleDir, countArg] = process.argv.slice(2);
 if (!bundleDir) {
@@ -29,10 +30,7 @@ const manifest = validateManifest(
 );
 const fp32 = manifest.variants?.fp32;
 if (!fp32) throw new Error(`${bundleDir}: the bundle has no fp32 variant`);
-const graph = (file: BundleFile): GraphBytes => ({
-  name: file.path,
-  model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
-});
+const graph = (file: BundleFile) => graphBytes(bundleDir, file);
 const spec = maeSpec(manifest.input, manifest.mae?.normPixLoss ?? false);
 const runner = await OrtMaeRunner.create(
   ort,

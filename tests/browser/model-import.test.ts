@@ -33,6 +33,7 @@ interface TestHooks {
   /** Writes `value` under `key` in a database's object store, behind the store's back. */
   put(db: string, key: IDBValidKey, value: unknown): Promise<void>;
   keys(db: string): Promise<IDBValidKey[]>;
+  get(db: string, key: IDBValidKey): Promise<unknown>;
   blob(base64: string): Blob;
   hex(blob: Blob): Promise<string>;
 }
@@ -66,6 +67,7 @@ window.__t = {
   store,
   put: (name, key, value) => run(name, 'readwrite', (s) => s.put(value, key)).then(() => undefined),
   keys: (name) => run(name, 'readonly', (s) => s.getAllKeys()),
+  get: (name, key) => run(name, 'readonly', (s) => s.get(key)),
   blob: (base64) => new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))]),
   hex: async (blob) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join(''),
 };
@@ -192,6 +194,29 @@ describe('model store in Chromium', () => {
         const readHex = read ? await t.hex(read) : 'missing';
         const manifest = await store.getManifest(saved.id);
 
+        // Reads for loading check the checksum recorded at save.
+        const int8 = bundle.manifest.variants!.int8!;
+        const recorded = await t.get(db, t.store.checkKey(int8.encoder.sha256));
+        const loaded = await store.getFileBytes(int8.encoder.sha256, int8.encoder.bytes);
+        const loadedHex = loaded ? await t.hex(new Blob([loaded])) : 'missing';
+        await t.put(db, t.store.fileKey(int8.encoder.sha256), new Blob([new Uint8Array(10_000)]));
+        const checksummed = await store.getFileBytes(int8.encoder.sha256, int8.encoder.bytes).then(
+          () => 'no error',
+          (e: Error) => `${e.name}: ${e.message}`,
+        );
+        // A file saved before checksums were kept: its SHA-256 is checked, then a checksum recorded.
+        await t.put(db, t.store.checkKey(int8.decoder.sha256), 0);
+        const legacy = await store.getFileBytes(int8.decoder.sha256, int8.decoder.bytes);
+        const recordedOnRead = await t.get(db, t.store.checkKey(int8.decoder.sha256));
+        await t.put(db, t.store.checkKey(int8.decoder.sha256), 0);
+        await t.put(db, t.store.fileKey(int8.decoder.sha256), new Blob([new Uint8Array(8_000)]));
+        const legacyDamaged = await store
+          .getFileBytes(int8.decoder.sha256, int8.decoder.bytes)
+          .then(
+            () => 'no error',
+            (e: Error) => `${e.name}: ${e.message}`,
+          );
+
         // Same size, other bytes: the hash check catches it.
         await t.put(db, t.store.fileKey(encoder), new Blob([new Uint8Array(40_000)]));
         const hashed = await store.getFile(encoder, 40_000).then(
@@ -214,6 +239,14 @@ describe('model store in Chromium', () => {
           hashed,
           dropped: afterDrop === undefined,
           sized,
+          recorded,
+          loadedHex,
+          checksummed,
+          legacyRead: legacy?.length,
+          recordedOnRead,
+          recordedAgain: recordedOnRead === recorded,
+          legacyDamaged,
+          checkLeft: await t.get(db, t.store.checkKey(int8.encoder.sha256)),
           after: await store.listModels(),
         };
       },
@@ -243,7 +276,17 @@ describe('model store in Chromium', () => {
     expect(result.hashed).toMatch(/^CorruptCacheError true: .*SHA-256.*removed from the cache/);
     expect(result.dropped).toBe(true);
     expect(result.sized).toMatch(/^CorruptCacheError: .*100 bytes where 30000 were expected/);
-    expect(result.after[0].missingFiles).toBe(2);
+    expect(result.recorded).toMatch(/^xxh32x2:[0-9a-f]{16}$/);
+    expect(result.loadedHex).toBe(bundle.sha['encoder.int8.onnx']);
+    expect(result.checksummed).toMatch(
+      /^CorruptCacheError: .*does not match the checksum recorded when it was saved; it was removed/,
+    );
+    expect(result.checkLeft).toBeUndefined();
+    expect(result.legacyRead).toBe(8_000);
+    expect(result.recordedOnRead).toMatch(/^xxh32x2:[0-9a-f]{16}$/);
+    expect(result.recordedAgain).toBe(false);
+    expect(result.legacyDamaged).toMatch(/^CorruptCacheError: .*does not match its SHA-256/);
+    expect(result.after[0].missingFiles).toBe(4);
     expect(browser.errors).toEqual([]);
   });
 
@@ -281,8 +324,8 @@ describe('model store in Chromium', () => {
       },
       { a, b },
     );
-    // Two models, three distinct files.
-    expect(result.before).toBe(5);
+    // Two models, three distinct files, each with its checksum.
+    expect(result.before).toBe(8);
     expect(result).toMatchObject({
       names: ['b'],
       sharedKept: true,
@@ -554,7 +597,8 @@ describe('when browser storage is full', () => {
     expect(result.error).toBe(
       'StorageFullError: Not enough browser storage for big: 0.7 MB needed; free space by deleting models in the model manager',
     );
-    expect(result.midway).toBe(1);
+    // The encoder and its checksum.
+    expect(result.midway).toBe(2);
     expect(result.models).toEqual([]);
     expect(result.keys).toEqual([]);
     expect(full.errors).toEqual([]);

@@ -26,6 +26,16 @@ export function readManifest(bundleDir: string): BundleManifest {
   return validateManifest(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
+/** A bundle file's graph for onnxruntime-node. */
+export function graphBytes(bundleDir: string, file: BundleFile): GraphBytes {
+  return {
+    name: file.path,
+    model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
+    // onnxruntime-node finds external data files beside a graph it opens by path.
+    ...(file.externalData ? { file: path.resolve(bundleDir, file.path) } : {}),
+  };
+}
+
 /** The MAE variant to run on the CPU when none is asked for: the most exact one there is. */
 const NODE_ORDER: VariantName[] = ['fp32', 'int8', 'fp16', 'q4'];
 
@@ -35,12 +45,7 @@ export async function openBundleRunners(
 ): Promise<BundleRunners> {
   const manifest = readManifest(bundleDir);
   const variant = requested ?? NODE_ORDER.find((v) => manifest.variants?.[v]) ?? 'fp32';
-  const graph = (file: BundleFile): GraphBytes => ({
-    name: file.path,
-    model: new Uint8Array(readFileSync(path.join(bundleDir, file.path))),
-    // onnxruntime-node finds external data files beside a graph it opens by path.
-    ...(file.externalData ? { file: path.resolve(bundleDir, file.path) } : {}),
-  });
+  const graph = (file: BundleFile) => graphBytes(bundleDir, file);
   const files = manifest.variants?.[variant];
   if (!files) throw new Error(`${bundleDir}: the bundle has no ${variant} MAE variant`);
   if (!manifest.mae) throw new Error(`${bundleDir}: the bundle holds no masked autoencoder`);

@@ -4,6 +4,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { FileChecksum } from './checksum';
 
 /**
  * Lower-case hex SHA-256 of bytes already in memory: Web Crypto when the page
@@ -25,7 +26,20 @@ export async function sha256OfBlob(
   onBytes?: (done: number) => void,
   sliceBytes = HASH_SLICE_BYTES,
 ): Promise<string> {
+  return (await digestBlob(blob, onBytes, sliceBytes)).sha256;
+}
+
+/**
+ * `blob`'s SHA-256 and its cache checksum (./checksum.ts) in one pass over slices;
+ * `onBytes` hears how many bytes are done after each slice.
+ */
+export async function digestBlob(
+  blob: Blob,
+  onBytes?: (done: number) => void,
+  sliceBytes = HASH_SLICE_BYTES,
+): Promise<{ sha256: string; checksum: string }> {
   const hash = sha256.create();
+  const checksum = new FileChecksum();
   for (let offset = 0; offset < blob.size; offset += sliceBytes) {
     const end = Math.min(blob.size, offset + sliceBytes);
     const bytes = new Uint8Array(await blob.slice(offset, end).arrayBuffer());
@@ -35,7 +49,8 @@ export async function sha256OfBlob(
       );
     }
     hash.update(bytes);
+    checksum.update(bytes);
     onBytes?.(end);
   }
-  return bytesToHex(hash.digest());
+  return { sha256: bytesToHex(hash.digest()), checksum: checksum.digest() };
 }

@@ -4,15 +4,28 @@
  * Files are content-addressed by SHA-256, so variants and models that share a file store
  * it once; each model's manifest is kept under its id. A save verifies every listed file
  * before it writes anything, writes the files first and the manifest last, and removes
- * what it wrote when it fails, so a half-saved model is never listed. Reads verify size
- * and hash again: a damaged file is dropped and reported as a CorruptCacheError, so the
- * caller fetches or imports it again.
+ * what it wrote when it fails, so a half-saved model is never listed. Each file's SHA-256
+ * is checked before it is saved, and a fast checksum (./checksum.ts) recorded with it;
+ * reads check the size and that checksum (the SHA-256 for files saved before checksums
+ * were kept): a damaged file is dropped and reported as a CorruptCacheError, so the caller
+ * fetches or imports it again.
  */
-import { createStore, del, delMany, get, getMany, keys, set, type UseStore } from 'idb-keyval';
+import {
+  createStore,
+  del,
+  delMany,
+  get,
+  getMany,
+  keys,
+  set,
+  setMany,
+  type UseStore,
+} from 'idb-keyval';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bundleFiles, distinctFiles, variantSizes, type VariantSize } from './bundle-files';
-import { sha256Hex, sha256OfBlob } from './hash';
+import { CHECKSUM_TAG, fileChecksum } from './checksum';
+import { digestBlob, sha256Hex, sha256OfBlob } from './hash';
 import { validateManifest, type BundleManifest } from './manifest';
 
 export const DEFAULT_DB_NAME = 'skelex-models';
@@ -20,6 +33,8 @@ export const DEFAULT_STORE_NAME = 'cache';
 
 /** IndexedDB key of a cached file. */
 export const fileKey = (sha256: string): IDBValidKey => ['file', sha256];
+/** IndexedDB key of a cached file's checksum, recorded when its SHA-256 was checked. */
+export const checkKey = (sha256: string): IDBValidKey => ['check', sha256];
 /** IndexedDB key of a saved model's record. */
 export const modelKey = (id: string): IDBValidKey => ['model', id];
 
@@ -173,14 +188,17 @@ export class ModelStore {
       blobs.set(f.sha256, blob);
     }
     let checked = 0;
+    const checksums = new Map<string, string>();
     for (const f of listed) {
       const stage = `checking ${f.path}`;
       report({ stage, fraction: (0.5 * checked) / total });
       let digest: string;
       try {
-        digest = await sha256OfBlob(blobs.get(f.sha256)!, (done) =>
+        const digests = await digestBlob(blobs.get(f.sha256)!, (done) =>
           report({ stage, fraction: (0.5 * (checked + done)) / total }),
         );
+        digest = digests.sha256;
+        checksums.set(f.sha256, digests.checksum);
       } catch (error) {
         throw new Error(`${label}: ${f.path} could not be read (${reason(error)})`, {
           cause: error,
@@ -215,12 +233,20 @@ export class ModelStore {
         for (const f of toWrite) {
           report({ stage: `saving ${f.path}`, fraction: 0.5 + (0.5 * done) / (needed || 1) });
           if (!present.has(f.sha256)) written.push(f.sha256);
-          await set(fileKey(f.sha256), blobs.get(f.sha256)!, this.db);
+          await setMany(
+            [
+              [fileKey(f.sha256), blobs.get(f.sha256)!],
+              [checkKey(f.sha256), checksums.get(f.sha256)!],
+            ],
+            this.db,
+          );
           done += f.bytes;
         }
         await set(modelKey(id), record, this.db);
       } catch (error) {
-        await delMany(written.map(fileKey), this.db).catch(() => undefined);
+        await delMany([...written.map(fileKey), ...written.map(checkKey)], this.db).catch(
+          () => undefined,
+        );
         if (isQuotaError(error)) throw new StorageFullError(label, needed, { cause: error });
         throw new Error(`${label}: could not be saved in browser storage (${reason(error)})`, {
           cause: error,
@@ -307,7 +333,8 @@ export class ModelStore {
   /**
    * A cached file's bytes, read once and verified (what loading a model needs):
    * undefined when it is not cached; a CorruptCacheError, after removing it,
-   * when its size or SHA-256 is wrong.
+   * when its size or checksum is wrong. A file saved without a checksum is checked
+   * against its SHA-256, and its checksum recorded for the next read.
    */
   async getFileBytes(
     sha256: string,
@@ -321,7 +348,18 @@ export class ModelStore {
     } catch (error) {
       return cached.drop(`could not be read (${reason(error)})`);
     }
+    const recorded: unknown = await get(checkKey(sha256), this.db);
+    if (typeof recorded === 'string' && recorded.startsWith(CHECKSUM_TAG)) {
+      if (fileChecksum(bytes) !== recorded) {
+        return cached.drop('does not match the checksum recorded when it was saved');
+      }
+      return bytes;
+    }
     if ((await sha256Hex(bytes)) !== sha256) return cached.drop('does not match its SHA-256');
+    // Best effort: without it the next read checks the SHA-256 again.
+    await this.exclusive(() => set(checkKey(sha256), fileChecksum(bytes), this.db)).catch(
+      () => undefined,
+    );
     return bytes;
   }
 
@@ -336,7 +374,9 @@ export class ModelStore {
     const value: unknown = await get(fileKey(sha256), this.db);
     if (value === undefined) return undefined;
     const drop = async (problem: string): Promise<never> => {
-      await this.exclusive(() => del(fileKey(sha256), this.db)).catch(() => undefined);
+      await this.exclusive(() => delMany([fileKey(sha256), checkKey(sha256)], this.db)).catch(
+        () => undefined,
+      );
       throw new CorruptCacheError(sha256, problem);
     };
     if (!(value instanceof Blob)) return drop('is not a file');
@@ -358,13 +398,20 @@ export class ModelStore {
     if (blob.size !== file.bytes) {
       throw new Error(`${model}: the file is ${blob.size} bytes, expected ${file.bytes}`);
     }
-    if ((await sha256OfBlob(blob)) !== file.sha256) {
+    const digests = await digestBlob(blob);
+    if (digests.sha256 !== file.sha256) {
       throw new Error(`${model}: the file does not match its SHA-256`);
     }
     await this.exclusive(async () => {
       await this.checkSpace(model, file.bytes);
       try {
-        await set(fileKey(file.sha256), blob, this.db);
+        await setMany(
+          [
+            [fileKey(file.sha256), blob],
+            [checkKey(file.sha256), digests.checksum],
+          ],
+          this.db,
+        );
       } catch (error) {
         if (isQuotaError(error)) throw new StorageFullError(model, file.bytes, { cause: error });
         throw error;
@@ -390,7 +437,10 @@ export class ModelStore {
       }
       // The record goes first: a model is never listed without its files.
       await del(modelKey(id), this.db);
-      const unused = all.filter((k) => isKind(k, 'file') && !kept.has(k[1]));
+      // Checksums go with their files (and any left without one).
+      const unused = all.filter(
+        (k) => (isKind(k, 'file') || isKind(k, 'check')) && !kept.has(k[1]),
+      );
       if (unused.length > 0) await delMany(unused, this.db);
     });
   }
