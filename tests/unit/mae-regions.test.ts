@@ -1,7 +1,12 @@
 /** Per-patch means and the region of interest of an error map, on synthetic maps. */
 import { describe, expect, it } from 'vitest';
 import { modelGeometry } from '../../src/lib/imaging/preprocess';
-import { gaussianBlur, patchMeans, regionOfInterest } from '../../src/lib/mae/regions';
+import {
+  gaussianBlur,
+  patchMeans,
+  percentileOf,
+  regionOfInterest,
+} from '../../src/lib/mae/regions';
 
 const S = 64;
 const PATCH = 8;
@@ -118,5 +123,47 @@ describe('gaussianBlur', () => {
     expect(out[59]).toBeCloseTo(out[61], 6);
     expect(out[49]).toBeCloseTo(out[71], 6);
     expect(out[60]).toBeGreaterThan(out[59]);
+  });
+
+  it('equals a direct two-dimensional Gaussian, renormalised at the edges', () => {
+    const size = 23;
+    const sigma = 2.5;
+    const radius = Math.ceil(3 * sigma);
+    const map = Float32Array.from({ length: size * size }, (_, i) => Math.abs(Math.sin(i * 1.7)));
+    const out = gaussianBlur(map, size, sigma);
+    const g = (d: number) => Math.exp(-(d * d) / (2 * sigma * sigma));
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let sum = 0;
+        let weight = 0;
+        for (let v = Math.max(0, y - radius); v <= Math.min(size - 1, y + radius); v++) {
+          for (let u = Math.max(0, x - radius); u <= Math.min(size - 1, x + radius); u++) {
+            sum += g(u - x) * g(v - y) * map[v * size + u];
+            weight += g(u - x) * g(v - y);
+          }
+        }
+        expect(Math.abs(out[y * size + x] - sum / weight)).toBeLessThan(1e-6);
+      }
+    }
+  });
+});
+
+describe('percentileOf', () => {
+  it('picks the value a sort puts at the nearest rank, with ties and any length', () => {
+    let x = 7;
+    const next = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    for (let t = 0; t < 600; t++) {
+      const n = 1 + Math.floor(next() * 400);
+      // Distinct values, a few levels with many ties, or all equal.
+      const value = [() => next(), () => Math.floor(next() * 4), () => 1][t % 3];
+      const values = Float32Array.from({ length: n }, value);
+      const p = [0, 1, 50, 99, 100, next() * 100][t % 6];
+      const sorted = values.slice().sort();
+      const rank = Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+      expect(percentileOf(values.slice(), p), `n ${n}, p ${p}`).toBe(sorted[rank]);
+    }
   });
 });

@@ -86,29 +86,62 @@ export function gaussianBlur(map: ArrayLike<number>, size: number, sigma: number
     last[i] = Math.min(size - 1, i + radius);
     for (let j = first[i]; j <= last[i]; j++) norm[i] += kernel[j - i + radius];
   }
-  // stride 1 blurs along rows, stride `size` along columns.
-  const pass = (input: ArrayLike<number>, stride: number): Float32Array => {
-    const out = new Float32Array(size * size);
-    const step = stride === 1 ? size : 1;
-    for (let line = 0; line < size; line++) {
-      const base = line * step;
-      for (let i = 0; i < size; i++) {
-        let sum = 0;
-        for (let j = first[i]; j <= last[i]; j++)
-          sum += kernel[j - i + radius] * input[base + j * stride];
-        out[base + i * stride] = sum / norm[i];
-      }
+  // Along rows: each output sums a contiguous stretch of its line.
+  const rows = new Float32Array(size * size);
+  for (let line = 0; line < size * size; line += size) {
+    for (let i = 0; i < size; i++) {
+      let sum = 0;
+      for (let j = first[i]; j <= last[i]; j++) sum += kernel[j - i + radius] * map[line + j];
+      rows[line + i] = sum / norm[i];
     }
-    return out;
-  };
-  return pass(pass(map, 1), size);
+  }
+  // Along columns: whole lines are weighted and added, so memory is read in order (reading
+  // down a column is several times slower); the sums and their order are the same.
+  const out = new Float32Array(size * size);
+  const sum = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    sum.fill(0);
+    for (let j = first[i]; j <= last[i]; j++) {
+      const w = kernel[j - i + radius];
+      const line = j * size;
+      for (let x = 0; x < size; x++) sum[x] += w * rows[line + x];
+    }
+    for (let x = 0; x < size; x++) out[i * size + x] = sum[x] / norm[i];
+  }
+  return out;
 }
 
-/** The value below which `p` percent of `values` lie (nearest rank); sorts `values` in place. */
-function percentileOf(values: Float32Array, p: number): number {
-  const sorted = values.sort();
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
+/**
+ * The value below which `p` percent of `values` lie (nearest rank), by quickselect:
+ * the value a sort would put at that rank, without sorting. Reorders `values`.
+ */
+export function percentileOf(values: Float32Array, p: number): number {
+  const rank = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    // Median of three as the pivot, then a Hoare partition of [lo, hi].
+    const mid = (lo + hi) >> 1;
+    const a = values[lo];
+    const b = values[mid];
+    const c = values[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i++] = values[j];
+        values[j--] = t;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else break;
+  }
+  return values[rank];
 }
 
 /** Bounding box (model pixels) and summed value of the best 8-connected component above `threshold`. */

@@ -35,10 +35,13 @@ export function topPercentMean(map: ArrayLike<number>, counts?: Counts, percent 
   checkLengths(map, counts, 'topPercentMean');
   if (!(percent > 0 && percent <= 100))
     throw new Error('topPercentMean: percent must be in (0, 100]');
-  const values: number[] = [];
-  for (let i = 0; i < map.length; i++) if (!counts || counts[i]) values.push(map[i]);
-  if (values.length === 0) return NaN;
-  const measured = Float64Array.from(values).sort();
+  let m = 0;
+  for (let i = 0; i < map.length; i++) if (!counts || counts[i]) m++;
+  if (m === 0) return NaN;
+  // A typed array sorts numerically and several times faster than a JS array of numbers.
+  const measured = new Float64Array(m);
+  for (let i = 0, j = 0; i < map.length; i++) if (!counts || counts[i]) measured[j++] = map[i];
+  measured.sort();
   const k = Math.max(1, Math.ceil((measured.length * percent) / 100));
   let sum = 0;
   for (let i = measured.length - k; i < measured.length; i++) sum += measured[i];
