@@ -16,14 +16,29 @@
  *
  * `--demo-only` skips the ViT-Large bundle (and its conversion, minutes).
  *
+ * Beside the project's export, the same ViT-Large weights exported the ordinary way
+ * (tools/ordinary-export.py: torch.onnx, then textbook dynamic int8), when Debian's
+ * python3-torch and python3-onnx are installed (`--no-ordinary` skips it): both exports'
+ * fp32 and int8 graphs load and run as bare ONNX Runtime Web sessions in the same worker
+ * code (tools/bench-graphs.worker.ts), and the bench says how much faster ours is.
+ *
  * WebGPU is timed only when Chromium offers a hardware adapter: headless
  * Chromium's software adapter (SwiftShader) says nothing about a GPU's speed.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { openDirectoryByteSources } from '../src/lib/convert/byte-source-node';
 import { FolderBundleSink } from '../src/lib/convert/bundle-sink-node';
 import { openCheckpointFolder } from '../src/lib/convert/checkpoint-folder';
@@ -39,7 +54,13 @@ import { preprocess } from '../src/lib/imaging/preprocess';
 import { analyzeImage } from '../src/lib/mae/analyze';
 import { maeSpec } from '../src/lib/mae/error-map';
 import { mapViews } from '../src/lib/mae/map-views';
-import { validateManifest, type BundleManifest, type VariantName } from '../src/lib/model/manifest';
+import { batchPasses, complementaryPlan } from '../src/lib/mae/masking';
+import {
+  validateManifest,
+  type BundleFile,
+  type BundleManifest,
+  type VariantName,
+} from '../src/lib/model/manifest';
 import {
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
@@ -48,10 +69,14 @@ import {
 } from '../tests/helpers/browser';
 import { parseArgs } from './cli/args';
 import { graphBytes } from './cli/bundle-runners';
+import type { GraphsRequest, GraphsTiming, GraphUrl } from './bench-graphs.worker';
 import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 
 const parsed = parseArgs(process.argv.slice(2), ['--variants', '--runs']);
 const DEMO_ONLY = parsed.flags.has('--demo-only');
+const ORDINARY = !parsed.flags.has('--no-ordinary');
+/** Debian's Python, where python3-torch and python3-onnx install. */
+const SYSTEM_PYTHON = '/usr/bin/python3';
 const VARIANTS = (parsed.options.get('--variants') ?? 'fp32,int8,q4').split(',') as VariantName[];
 const RUNS = Number(parsed.options.get('--runs') ?? 3);
 const THREADS = 2;
@@ -149,6 +174,229 @@ function classifierWasmVariant(manifest: BundleManifest, variant: VariantName): 
   return classifierVariant(available, 'wasm', variant, false) ?? variant;
 }
 
+/**
+ * How fast this machine writes memory the first time and again: loading a model is mostly
+ * writing fresh memory (reading the file, ONNX Runtime's copies), and some virtual machines
+ * take far longer to hand out a fresh page than to write it, which dwarfs everything else.
+ */
+function freshMemoryLine(): string {
+  const bytes = 512 * 1024 * 1024;
+  const t0 = performance.now();
+  const block = new Uint8Array(bytes).fill(1);
+  const t1 = performance.now();
+  block.fill(2);
+  const t2 = performance.now();
+  const rate = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
+  return `This machine writes fresh memory at ${rate(t1 - t0)} MB/s and the same memory again at ${rate(t2 - t1)} MB/s (512 MiB in Node)`;
+}
+
+/** One export's bare sessions in a fresh worker of the page (tools/bench-graphs.worker.ts). */
+function graphsInPage(page: Page, request: GraphsRequest): Promise<GraphsTiming> {
+  return page.evaluate(
+    (request) =>
+      new Promise<GraphsTiming>((resolve, reject) => {
+        const worker = new Worker('/tools/bench-graphs.worker.ts', { type: 'module' });
+        worker.onmessage = ({ data }: MessageEvent<GraphsTiming & { error?: string }>) => {
+          worker.terminate();
+          if (data.error) reject(new Error(data.error));
+          else resolve(data);
+        };
+        worker.onerror = (event) => {
+          worker.terminate();
+          reject(new Error(event.message));
+        };
+        worker.postMessage(request);
+      }),
+    request,
+  );
+}
+
+/** The 4-pass batch of the native and browser comparisons: RG3, complementary masks, seed 1. */
+async function comparisonInputs(manifest: BundleManifest) {
+  const { imageSize: size, patchSize } = manifest.input;
+  const patches = (size / patchSize) ** 2;
+  const plan = complementaryPlan({
+    seed: 1,
+    passes: 4,
+    patches,
+    maskRatio: manifest.mae!.maskRatio,
+  });
+  const ids = batchPasses(plan.passes);
+  const kept = ids.keepDims[1];
+  // The ordinary graph keeps the patches of lowest noise, in order: the same ones, in the same order.
+  const noise = new Float32Array(4 * patches).fill(2);
+  for (let b = 0; b < 4; b++) {
+    for (let r = 0; r < kept; r++)
+      noise[b * patches + Number(ids.idsKeep[b * kept + r])] = r / kept;
+  }
+  const radiograph = await openImage(IMAGE, new Uint8Array(readFileSync(IMAGE)));
+  const one = preprocess(radiograph, manifest.input).pixelValues;
+  const pixelValues = new Float32Array(one.length * 4);
+  for (let b = 0; b < 4; b++) pixelValues.set(one, b * one.length);
+  return { size, patches, kept, ids, noise, pixelValues };
+}
+
+/**
+ * The project's ViT-L export against the ordinary one of the same weights, as bare
+ * sessions: onnxruntime-node, then ONNX Runtime Web in the page, each export loaded by
+ * URL into a fresh worker and run on the same 4-pass batch.
+ */
+async function compareWithOrdinary(
+  page: Page,
+  largeFolder: string,
+  largeUrl: string,
+  ordinaryFolder: string,
+  ordinaryUrl: string,
+): Promise<void> {
+  const manifest = validateManifest(
+    JSON.parse(readFileSync(path.join(largeFolder, 'model.json'), 'utf8')),
+  );
+  const inputs = await comparisonInputs(manifest);
+  const batch = { size: inputs.size, batch: 4 };
+  console.log(
+    `Same ViT-L/16 weights, two exports, as bare ONNX Runtime sessions: WASM ${THREADS} threads in a fresh worker (load = fetch + sessions), onnxruntime-node ${THREADS} threads; 4 passes in one run, median of ${RUNS}`,
+  );
+  console.log(
+    '| export | variant | files MB | load ms, WASM | 4 passes ms, WASM | 4 passes ms, native |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  const summary: string[] = [];
+  for (const variant of VARIANTS.filter((v) => v === 'fp32' || v === 'int8')) {
+    const ordinaryFile = path.join(ordinaryFolder, `mae.${variant}.onnx`);
+    const files = manifest.variants?.[variant];
+    if (!files || !existsSync(ordinaryFile)) continue;
+    const graphUrl = (f: BundleFile): GraphUrl => ({
+      url: largeUrl + f.path,
+      ...(f.externalData
+        ? {
+            externalData: f.externalData.map((d) => ({
+              path: d.path.slice(d.path.lastIndexOf('/') + 1),
+              url: largeUrl + d.path,
+            })),
+          }
+        : {}),
+    });
+    const ourBytes = [files.encoder, files.decoder]
+      .flatMap((g) => [g, ...(g.externalData ?? [])])
+      .reduce((sum, f) => sum + f.bytes, 0);
+    const common = {
+      threads: THREADS,
+      runs: RUNS,
+      ...batch,
+      pixelValues: Array.from(inputs.pixelValues),
+      idsKeep: Array.from(inputs.ids.idsKeep, Number),
+      idsRestore: Array.from(inputs.ids.idsRestore, Number),
+      noise: Array.from(inputs.noise),
+    };
+    const exports: {
+      name: string;
+      bytes: number;
+      request: GraphsRequest;
+      native: () => Promise<number>;
+    }[] = [
+      {
+        name: 'ordinary (torch.onnx + dynamic int8)',
+        bytes: statSync(ordinaryFile).size,
+        request: {
+          ...common,
+          kind: 'ordinary',
+          graphs: [{ url: `${ordinaryUrl}mae.${variant}.onnx` }],
+        },
+        native: () => nativeOrdinary(ordinaryFile, inputs),
+      },
+      {
+        name: 'skelex convert',
+        bytes: ourBytes,
+        request: {
+          ...common,
+          kind: 'skelex',
+          graphs: [graphUrl(files.encoder), graphUrl(files.decoder)],
+        },
+        native: () => nativeSkelex(largeFolder, files, inputs),
+      },
+    ];
+    const results = [];
+    for (const e of exports) {
+      const native = await e.native();
+      const wasm = await graphsInPage(page, e.request).catch((error: Error) => error);
+      results.push({ wasm, native });
+      const f = (v: number) => v.toFixed(0);
+      console.log(
+        wasm instanceof Error
+          ? `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | failed: ${wasm.message} | | ${f(native)} |`
+          : `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | ${f(wasm.loadMs)} | ${f(median(wasm.runMs))} | ${f(native)} |`,
+      );
+    }
+    const [theirs, ours] = results;
+    if (!(theirs.wasm instanceof Error) && !(ours.wasm instanceof Error)) {
+      const x = (a: number, b: number) => (a / b).toFixed(2);
+      summary.push(
+        `${variant}: skelex's export runs the 4 passes ${x(median(theirs.wasm.runMs), median(ours.wasm.runMs))}x as fast in WASM (${x(theirs.native, ours.native)}x native) and loads ${x(theirs.wasm.loadMs, ours.wasm.loadMs)}x as fast as the ordinary export`,
+      );
+    }
+  }
+  for (const line of summary) console.log(line);
+}
+
+type ComparisonInputs = Awaited<ReturnType<typeof comparisonInputs>>;
+
+async function medianRuns(run: () => Promise<unknown>): Promise<number> {
+  await run();
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** The ordinary export's 4 passes on onnxruntime-node. */
+async function nativeOrdinary(file: string, inputs: ComparisonInputs): Promise<number> {
+  const session = await ortNode.InferenceSession.create(file, { intraOpNumThreads: THREADS });
+  try {
+    const feeds = {
+      pixel_values: new ortNode.Tensor('float32', inputs.pixelValues, [
+        4,
+        3,
+        inputs.size,
+        inputs.size,
+      ]),
+      noise: new ortNode.Tensor('float32', inputs.noise, [4, inputs.patches]),
+    };
+    return await medianRuns(() => session.run(feeds));
+  } finally {
+    await session.release();
+  }
+}
+
+/** The project's export's 4 passes on onnxruntime-node. */
+async function nativeSkelex(
+  folder: string,
+  files: { encoder: BundleFile; decoder: BundleFile },
+  inputs: ComparisonInputs,
+): Promise<number> {
+  const runner = await OrtMaeRunner.create(
+    ortNode,
+    { encoder: graphBytes(folder, files.encoder), decoder: graphBytes(folder, files.decoder) },
+    { channels: 3, size: inputs.size },
+    { intraOpNumThreads: THREADS },
+  );
+  try {
+    return await medianRuns(async () => {
+      const { latent, dims } = await runner.encode(
+        inputs.pixelValues,
+        4,
+        inputs.ids.idsKeep,
+        inputs.kept,
+      );
+      await runner.decode(latent, dims, inputs.ids.idsRestore, 4);
+    });
+  } finally {
+    await runner.release();
+  }
+}
+
 const HOOKS = `
 import * as client from '/src/ui/engine/engine-client.ts';
 import * as store from '/src/lib/model/store.ts';
@@ -167,9 +415,14 @@ declare global {
 }
 
 /** A ViT-L/16 MAE (random weights) with a random 38-output int8 classifier, converted into `large`. */
-async function convertVitLarge(large: string, scratch: string): Promise<BundleManifest> {
+async function convertVitLarge(
+  large: string,
+  scratch: string,
+  ordinary: string,
+): Promise<{ manifest: BundleManifest; ordinaryNote?: string }> {
   process.stderr.write('writing and converting a ViT-Large-size MAE (random weights)...\n');
   writeRandomVitLargeCheckpoint(scratch);
+  const ordinaryNote = ORDINARY ? ordinaryExport(scratch, ordinary) : 'skipped (--no-ordinary)';
   const listing = await openDirectoryByteSources(scratch);
   const sink = await FolderBundleSink.create(large);
   const maeManifest = await convertCheckpoint(
@@ -204,7 +457,26 @@ async function convertVitLarge(large: string, scratch: string): Promise<BundleMa
   ]);
   await sink.commit();
   rmSync(scratch, { recursive: true, force: true });
-  return largeManifest;
+  return { manifest: largeManifest, ...(ordinaryNote ? { ordinaryNote } : {}) };
+}
+
+/** The ordinary export of the checkpoint in `scratch` into `out`; a note when it cannot run. */
+function ordinaryExport(scratch: string, out: string): string | undefined {
+  const check = spawnSync(SYSTEM_PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    return `not run: ${SYSTEM_PYTHON} needs PyTorch and ONNX (apt-get install python3-torch python3-onnx)`;
+  }
+  process.stderr.write('exporting the same weights the ordinary way (torch.onnx)...\n');
+  const run = spawnSync(
+    SYSTEM_PYTHON,
+    [path.join(PROJECT_ROOT, 'tools/ordinary-export.py'), scratch, out],
+    { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  if (run.status !== 0) {
+    const last = run.stderr.trim().split('\n').at(-1);
+    return `failed: tools/ordinary-export.py exited with ${run.status} (${last})`;
+  }
+  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -215,7 +487,9 @@ async function main(): Promise<void> {
   const profile = mkdtempSync(path.join(tmpdir(), 'skelex-chromium-'));
   try {
     const large = path.join(served, 'vit-large');
-    const largeManifest = DEMO_ONLY ? undefined : await convertVitLarge(large, scratch);
+    const ordinary = path.join(served, 'ordinary');
+    const converted = DEMO_ONLY ? undefined : await convertVitLarge(large, scratch, ordinary);
+    const largeManifest = converted?.manifest;
     writeFileSync(path.join(served, 'page.html'), '<!doctype html><title>bench</title>');
 
     const demoFolder = path.join(PROJECT_ROOT, 'models/demo');
@@ -353,6 +627,17 @@ async function main(): Promise<void> {
       }
     }
 
+    if (converted?.ordinaryNote) console.log(`Ordinary export: ${converted.ordinaryNote}`);
+    else if (converted) {
+      await compareWithOrdinary(
+        page,
+        large,
+        models[0].url,
+        ordinary,
+        `/tmp/${path.basename(served)}/ordinary/`,
+      );
+    }
+
     // The best ViT-L variant, loaded from the IndexedDB cache (as on a second visit).
     const best = rows.filter((r) => r.model === 'ViT-L/16').sort((a, b) => a.wasm - b.wasm)[0];
     if (best) {
@@ -371,6 +656,7 @@ async function main(): Promise<void> {
         { url: models[0].url, variant: best.variant },
       );
       const cached = await inPage('', best.variant, 'wasm', 'store', id);
+      console.log(freshMemoryLine());
       console.log(
         `ViT-L/16 ${best.variant} ready from the IndexedDB cache in ${cached.loadMs.toFixed(0)} ms`,
       );

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKSUM_TAG, FileChecksum, fileChecksum } from '../../src/lib/model/checksum';
 import { digestBlob } from '../../src/lib/model/hash';
 
-function data(n: number): Uint8Array {
+function data(n: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = 12345;
   for (let i = 0; i < n; i++) {
