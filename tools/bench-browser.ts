@@ -292,7 +292,7 @@ async function compareWithOrdinary(
       name: string;
       bytes: number;
       request: GraphsRequest;
-      native: () => Promise<number>;
+      native: () => Promise<NativeRun>;
     }[] = [
       {
         name: 'ordinary (torch.onnx + dynamic int8)',
@@ -323,15 +323,23 @@ async function compareWithOrdinary(
       const f = (v: number) => v.toFixed(0);
       console.log(
         wasm instanceof Error
-          ? `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | failed: ${wasm.message} | | ${f(native)} |`
-          : `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | ${f(wasm.loadMs)} | ${f(median(wasm.runMs))} | ${f(native)} |`,
+          ? `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | failed: ${wasm.message} | | ${f(native.ms)} |`
+          : `| ${e.name} | ${variant} | ${f(e.bytes / 1e6)} | ${f(wasm.loadMs)} | ${f(median(wasm.runMs))} | ${f(native.ms)} |`,
       );
     }
     const [theirs, ours] = results;
+    // Same weights, so the same logits (int8 within its rounding): the comparison is fair.
+    let differs = 0;
+    for (let i = 0; i < ours.native.logits.length; i++) {
+      differs = Math.max(differs, Math.abs(ours.native.logits[i] - theirs.native.logits[i]));
+    }
+    console.log(
+      `${variant}: the two exports' logits (native) differ by at most ${differs.toExponential(1)}`,
+    );
     if (!(theirs.wasm instanceof Error) && !(ours.wasm instanceof Error)) {
       const x = (a: number, b: number) => (a / b).toFixed(2);
       summary.push(
-        `${variant}: skelex's export runs the 4 passes ${x(median(theirs.wasm.runMs), median(ours.wasm.runMs))}x as fast in WASM (${x(theirs.native, ours.native)}x native) and loads ${x(theirs.wasm.loadMs, ours.wasm.loadMs)}x as fast as the ordinary export`,
+        `${variant}: skelex's export runs the 4 passes ${x(median(theirs.wasm.runMs), median(ours.wasm.runMs))}x as fast in WASM (${x(theirs.native.ms, ours.native.ms)}x native) and loads ${x(theirs.wasm.loadMs, ours.wasm.loadMs)}x as fast as the ordinary export`,
       );
     }
   }
@@ -340,19 +348,25 @@ async function compareWithOrdinary(
 
 type ComparisonInputs = Awaited<ReturnType<typeof comparisonInputs>>;
 
-async function medianRuns(run: () => Promise<unknown>): Promise<number> {
-  await run();
+/** Median time of `RUNS` runs after one more, and the logits [4, N, P*P*C] of the last. */
+interface NativeRun {
+  ms: number;
+  logits: Float32Array;
+}
+
+async function medianRuns(run: () => Promise<Float32Array>): Promise<NativeRun> {
+  let logits = await run();
   const times = [];
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
-    await run();
+    logits = await run();
     times.push(performance.now() - t);
   }
-  return median(times);
+  return { ms: median(times), logits };
 }
 
 /** The ordinary export's 4 passes on onnxruntime-node. */
-async function nativeOrdinary(file: string, inputs: ComparisonInputs): Promise<number> {
+async function nativeOrdinary(file: string, inputs: ComparisonInputs): Promise<NativeRun> {
   const session = await ortNode.InferenceSession.create(file, { intraOpNumThreads: THREADS });
   try {
     const feeds = {
@@ -364,7 +378,7 @@ async function nativeOrdinary(file: string, inputs: ComparisonInputs): Promise<n
       ]),
       noise: new ortNode.Tensor('float32', inputs.noise, [4, inputs.patches]),
     };
-    return await medianRuns(() => session.run(feeds));
+    return await medianRuns(async () => (await session.run(feeds)).logits.data as Float32Array);
   } finally {
     await session.release();
   }
@@ -375,7 +389,7 @@ async function nativeSkelex(
   folder: string,
   files: { encoder: BundleFile; decoder: BundleFile },
   inputs: ComparisonInputs,
-): Promise<number> {
+): Promise<NativeRun> {
   const runner = await OrtMaeRunner.create(
     ortNode,
     { encoder: graphBytes(folder, files.encoder), decoder: graphBytes(folder, files.decoder) },
@@ -390,7 +404,7 @@ async function nativeSkelex(
         inputs.ids.idsKeep,
         inputs.kept,
       );
-      await runner.decode(latent, dims, inputs.ids.idsRestore, 4);
+      return runner.decode(latent, dims, inputs.ids.idsRestore, 4);
     });
   } finally {
     await runner.release();
