@@ -153,11 +153,12 @@ class Mae(nn.Module):
         x = x.reshape(b, c, h // p, p, w // p, p)
         return torch.einsum("nchpwq->nhwpqc", x).reshape(b, (h // p) * (w // p), p * p * c)
 
-    def forward(self, pixels):
+    def reconstruct(self, pixels, noise):
+        """Predicted patches [B, N, P*P*C], keeping the patches of lowest `noise` [B, N] (HF's forward)."""
         b = pixels.shape[0]
         x = self.projection(pixels).flatten(2).transpose(1, 2) + self.position_embeddings[:, 1:]
         keep = int(self.patches * (1 - self.mask_ratio))
-        ids_shuffle = torch.argsort(torch.rand(b, self.patches), dim=1)
+        ids_shuffle = torch.argsort(noise, dim=1)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         ids_keep = ids_shuffle[:, :keep]
         x = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
@@ -171,7 +172,11 @@ class Mae(nn.Module):
         x = torch.cat([x[:, :1], tokens], dim=1) + self.decoder_pos_embed
         for layer in self.decoder_layers:
             x = layer(x)
-        pred = self.decoder_pred(self.decoder_norm(x))[:, 1:]
+        return self.decoder_pred(self.decoder_norm(x))[:, 1:], ids_restore, keep
+
+    def forward(self, pixels):
+        b = pixels.shape[0]
+        pred, ids_restore, keep = self.reconstruct(pixels, torch.rand(b, self.patches))
         mask = torch.ones(b, self.patches)
         mask[:, :keep] = 0
         mask = torch.gather(mask, 1, ids_restore)

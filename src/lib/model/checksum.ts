@@ -86,39 +86,30 @@ export class FileChecksum {
       b2 = a[6],
       b3 = a[7];
     const at = bytes.byteOffset + start;
+    const count = (end - start) >> 2;
+    let words: Int32Array;
     if (LITTLE_ENDIAN && at % 4 === 0) {
-      // Aligned: read words straight from the buffer (the fast path every cache read takes).
-      const words = new Int32Array(bytes.buffer, at, (end - start) >> 2);
-      for (let i = 0; i < words.length; i += 4) {
-        const w0 = words[i],
-          w1 = words[i + 1],
-          w2 = words[i + 2],
-          w3 = words[i + 3];
-        a0 = round(a0, w0);
-        a1 = round(a1, w1);
-        a2 = round(a2, w2);
-        a3 = round(a3, w3);
-        b0 = round(b0, w0);
-        b1 = round(b1, w1);
-        b2 = round(b2, w2);
-        b3 = round(b3, w3);
-      }
+      // Read the words where they are: the path every cache read takes.
+      words = new Int32Array(bytes.buffer, at, count);
     } else {
+      // Unaligned (or a big-endian host): copy out little-endian words first.
       const view = new DataView(bytes.buffer, at, end - start);
-      for (let i = 0; i < end - start; i += 16) {
-        const w0 = view.getInt32(i, true),
-          w1 = view.getInt32(i + 4, true);
-        const w2 = view.getInt32(i + 8, true),
-          w3 = view.getInt32(i + 12, true);
-        a0 = round(a0, w0);
-        a1 = round(a1, w1);
-        a2 = round(a2, w2);
-        a3 = round(a3, w3);
-        b0 = round(b0, w0);
-        b1 = round(b1, w1);
-        b2 = round(b2, w2);
-        b3 = round(b3, w3);
-      }
+      words = new Int32Array(count);
+      for (let i = 0; i < count; i++) words[i] = view.getInt32(i * 4, true);
+    }
+    for (let i = 0; i < count; i += 4) {
+      const w0 = words[i];
+      const w1 = words[i + 1];
+      const w2 = words[i + 2];
+      const w3 = words[i + 3];
+      a0 = round(a0, w0);
+      a1 = round(a1, w1);
+      a2 = round(a2, w2);
+      a3 = round(a3, w3);
+      b0 = round(b0, w0);
+      b1 = round(b1, w1);
+      b2 = round(b2, w2);
+      b3 = round(b3, w3);
     }
     a[0] = a0;
     a[1] = a1;
