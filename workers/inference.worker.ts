@@ -21,7 +21,12 @@ import type { ErrorMetric } from '../src/lib/mae/error-map';
 import { mapViews } from '../src/lib/mae/map-views';
 import type { InputSpec } from '../src/lib/model/manifest';
 import { ModelStore } from '../src/lib/model/store';
-import { probeGpu, wasmThreadCount, type Capabilities } from '../src/lib/engine/backend';
+import {
+  mayUseWebGpu,
+  probeGpu,
+  wasmThreadCount,
+  type Capabilities,
+} from '../src/lib/engine/backend';
 import { openBundle, type BundleReader } from '../src/lib/engine/model-files';
 import { openMaeEngine } from '../src/lib/engine/open-engine';
 import { openClassifier, type OpenedClassifier } from '../src/lib/engine/open-classifier';
@@ -93,7 +98,7 @@ async function capabilities(): Promise<Capabilities> {
 
 /** The JSEP build when WebGPU may be tried, else the smaller WASM-only build. */
 async function ortFor(caps: Capabilities, prefs: EnginePrefs): Promise<OrtBuild> {
-  if (caps.gpu.available && prefs.backend !== 'wasm') return ortJsep;
+  if (mayUseWebGpu(prefs, caps)) return ortJsep;
   return (wasmOnlyBuild ??= import('onnxruntime-web/wasm') as Promise<OrtBuild>);
 }
 

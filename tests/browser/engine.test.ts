@@ -533,6 +533,30 @@ describe('inference engine in Chromium', () => {
     }
   }, 300_000);
 
+  it('left to choose, passes over a software WebGPU adapter for WASM and says why', async () => {
+    const options = { schedule: 'complementary', passes: 4, seed: 3, letterbox: false } as const;
+    const got = await analyzeInPage(
+      { kind: 'store', id: modelId },
+      { backend: 'auto' },
+      options,
+      true,
+    );
+    const { gpu } = got.status;
+    if (gpu.available && gpu.fallbackAdapter) {
+      // Headless Chromium here: SwiftShader, a fallback adapter.
+      expect(got.status.backend).toBe('wasm');
+      expect(got.status.fallbackReason).toMatch(
+        /^WebGPU offers only a software adapter.*slower than WASM; choose WebGPU to use it anyway$/,
+      );
+    } else {
+      expect(got.status.backend).toBe(gpu.available ? 'webgpu' : 'wasm');
+    }
+    const { result } = await nodeAnalysis(options);
+    expect(maxAbsDiff(got.map, result.map)).toBeLessThanOrEqual(
+      got.status.backend === 'wasm' ? 1e-4 : 1e-3,
+    );
+  }, 120_000);
+
   it('made no request outside its own origin, and logged no errors', () => {
     const origin = new URL(server.url).origin;
     const outside = requests.filter(

@@ -33,7 +33,12 @@ import {
   type VariantName,
 } from '../../src/lib/model/manifest';
 import { CorruptCacheError } from '../../src/lib/model/store';
-import { planBackends, wasmThreadCount, type Capabilities } from '../../src/lib/engine/backend';
+import {
+  mayUseWebGpu,
+  planBackends,
+  wasmThreadCount,
+  type Capabilities,
+} from '../../src/lib/engine/backend';
 import { openBundle, type FetchLike, type ModelStoreLike } from '../../src/lib/engine/model-files';
 import { openMaeEngine } from '../../src/lib/engine/open-engine';
 import type { GpuInfo } from '../../src/lib/engine/types';
@@ -413,6 +418,27 @@ describe('engine: backend choice', () => {
     expect(planBackends({ backend: 'wasm', variant: 'q4' }, caps(noGpu), all).attempts).toEqual([
       { backend: 'wasm', variant: 'q4' },
     ]);
+    // A software adapter (Chromium's SwiftShader) is slower than WASM: only asked for.
+    const software = {
+      available: true,
+      features: [],
+      fallbackAdapter: true,
+      description: 'google swiftshader',
+    };
+    expect(planBackends({ backend: 'auto' }, caps(software), all)).toEqual({
+      attempts: [{ backend: 'wasm', variant: 'fp32' }],
+      notes: [
+        'WebGPU offers only a software adapter (google swiftshader), slower than WASM; choose WebGPU to use it anyway',
+      ],
+    });
+    expect(mayUseWebGpu({ backend: 'auto' }, caps(software))).toBe(false);
+    expect(planBackends({ backend: 'webgpu' }, caps(software), all).attempts[0]).toEqual({
+      backend: 'webgpu',
+      variant: 'fp32',
+    });
+    expect(mayUseWebGpu({ backend: 'auto' }, caps({ ...gpu(), fallbackAdapter: false }))).toBe(
+      true,
+    );
     const missing = planBackends({ backend: 'wasm', variant: 'int8' }, caps(noGpu), ['fp32']);
     expect(missing).toEqual({
       attempts: [{ backend: 'wasm', variant: 'fp32' }],

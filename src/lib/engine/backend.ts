@@ -1,7 +1,8 @@
 /**
- * Which execution provider and precision variant to try, in order: WebGPU when an
- * adapter is granted (fp16 only with the `shader-f16` feature: without it a WebGPU
- * backend may return zeros silently), else WASM with as many threads as the device
+ * Which execution provider and precision variant to try, in order: WebGPU when a
+ * hardware adapter is granted, or any adapter when the user asks for WebGPU (fp16 only
+ * with the `shader-f16` feature: without it a WebGPU backend may return zeros silently),
+ * else WASM with as many threads as the device
  * offers when the page is cross-origin isolated (one thread otherwise).
  *
  * Pure functions over a `Capabilities` record; the worker fills it from `navigator`.
@@ -30,6 +31,25 @@ export function wasmThreadCount(caps: Capabilities, requested?: number): number 
   }
   const cores = Number.isFinite(caps.hardwareConcurrency) ? caps.hardwareConcurrency : 1;
   return Math.min(MAX_DEFAULT_THREADS, Math.max(1, Math.floor(cores)));
+}
+
+/**
+ * Whether these preferences may use WebGPU on this device. "auto" passes over a fallback
+ * adapter (a software renderer such as SwiftShader, which Chromium offers when no GPU can
+ * be used): it runs a ViT many times slower than WASM. Asking for WebGPU still gets it.
+ */
+export function mayUseWebGpu(prefs: EnginePrefs, caps: Capabilities): boolean {
+  if (!caps.gpu.available) return false;
+  if (prefs.backend === 'webgpu') return true;
+  return prefs.backend === 'auto' && caps.gpu.fallbackAdapter !== true;
+}
+
+/** Why "auto" did not use WebGPU, for the user; undefined when it may. */
+function noWebGpuNote(prefs: EnginePrefs, caps: Capabilities): string | undefined {
+  if (prefs.backend === 'wasm' || mayUseWebGpu(prefs, caps)) return undefined;
+  if (!caps.gpu.available) return `WebGPU is not available (${caps.gpu.reason ?? 'no adapter'})`;
+  const adapter = caps.gpu.description ? ` (${caps.gpu.description})` : '';
+  return `WebGPU offers only a software adapter${adapter}, slower than WASM; choose WebGPU to use it anyway`;
 }
 
 export function hasShaderF16(gpu: GpuInfo): boolean {
@@ -91,14 +111,14 @@ export function planBackends(
   const notes: string[] = [];
   const shaderF16 = hasShaderF16(caps.gpu);
   const attempts: Attempt[] = [];
-  const wantGpu = prefs.backend === 'webgpu' || prefs.backend === 'auto';
-  if (wantGpu && caps.gpu.available) {
+  if (mayUseWebGpu(prefs, caps)) {
     attempts.push({
       backend: 'webgpu',
       variant: pickVariant('webgpu', shaderF16, available, prefs.variant, notes),
     });
-  } else if (wantGpu) {
-    notes.push(`WebGPU is not available (${caps.gpu.reason ?? 'no adapter'})`);
+  } else {
+    const note = noWebGpuNote(prefs, caps);
+    if (note) notes.push(note);
   }
   // WASM is the last resort either way; its variant notes matter only when it is first.
   const wasmNotes = attempts.length === 0 ? notes : undefined;
