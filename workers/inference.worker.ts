@@ -29,6 +29,7 @@ import {
 } from '../src/lib/engine/backend';
 import { openBundle, type BundleReader } from '../src/lib/engine/model-files';
 import { openMaeEngine } from '../src/lib/engine/open-engine';
+import { startOrtRuntime } from '../src/lib/engine/ort-warm-up';
 import { openClassifier, type OpenedClassifier } from '../src/lib/engine/open-classifier';
 import { hasShaderF16 } from '../src/lib/engine/backend';
 import { LoadTracker } from '../src/lib/engine/model-files';
@@ -74,6 +75,8 @@ type OrtBuild = typeof ortJsep;
 let wasmOnlyBuild: Promise<OrtBuild> | undefined;
 /** WASM threads each ORT build was started with: fixed for the worker's life once it has a session. */
 const ortThreads = new Map<OrtBuild, number>();
+/** Each ORT build's runtime, started once (ort-warm-up.ts). */
+const ortStarted = new Map<OrtBuild, Promise<void>>();
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Calls run one at a time: a session runs one inference at a time. */
@@ -135,6 +138,9 @@ async function open(
   const caps = await capabilities();
   const ort = await ortFor(caps, prefs);
   const threads = configureOrt(ort, wasmThreadCount(caps, prefs.threads));
+  // Before the model's files are read: a large model's session then builds much faster.
+  if (!ortStarted.has(ort)) ortStarted.set(ort, startOrtRuntime(ort));
+  await ortStarted.get(ort);
   const reader = await openReader(source);
   const opened = await openMaeEngine({
     ort,
