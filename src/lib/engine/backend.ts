@@ -2,8 +2,8 @@
  * Which execution provider and precision variant to try, in order: WebGPU when a
  * hardware adapter is granted, or any adapter when the user asks for WebGPU (fp16 only
  * with the `shader-f16` feature: without it a WebGPU backend may return zeros silently),
- * else WASM with as many threads as the device
- * offers when the page is cross-origin isolated (one thread otherwise).
+ * else WASM with as many threads as the device offers when the page is cross-origin
+ * isolated (one thread otherwise).
  *
  * Pure functions over a `Capabilities` record; the worker fills it from `navigator`.
  */
