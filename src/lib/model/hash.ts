@@ -1,6 +1,6 @@
 /**
- * SHA-256 of a Blob read in slices, so a gigabyte-sized model file is never one buffer.
- * Web Crypto has no incremental digest; @noble/hashes does.
+ * SHA-256 (and the cache checksum) of a Blob read in slices, so a gigabyte-sized model
+ * file is never one buffer. Web Crypto has no incremental digest; @noble/hashes does.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
