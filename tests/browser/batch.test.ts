@@ -4,20 +4,19 @@
  * with its map, export summary.csv, and compare it with `skelex analyze` on the
  * same files (onnxruntime-node) column by column.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_COLUMNS } from '../../src/lib/report/summary';
 import {
   PROJECT_ROOT,
-  launchChromium,
   loadDemoModel,
-  startDevServer,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { runSkelex } from '../helpers/cli';
 import { parseCsv } from '../helpers/csv';
@@ -38,17 +37,10 @@ let page: Page;
 let scratch: string;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'skelex-batch-'));
-  server = await startDevServer();
-  browser = await launchChromium();
-  page = browser.page;
+  ({ server, browser, page, scratch } = await openBrowserApp({ scratch: 'skelex-batch-' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => closeBrowserApp({ server, browser, scratch }));
 
 async function tableColumn(key: string): Promise<string[]> {
   const headers = await page

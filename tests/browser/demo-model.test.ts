@@ -17,12 +17,12 @@ import { headScores } from '../../src/lib/model/heads';
 import { validateManifest } from '../../src/lib/model/manifest';
 import { PROJECT_ROOT, dataPath } from '../helpers/data';
 import {
-  launchChromium,
-  startDevServer,
   loadDemoModel,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 
 /**
@@ -36,14 +36,10 @@ let server: DevServer;
 let browser: BrowserSession;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
+  ({ server, browser } = await openBrowserApp());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeBrowserApp({ server, browser }));
 
 describe('bundled demo model', () => {
   it('is a valid bundle', () => {

@@ -3,17 +3,16 @@
  * as inert text. The page runs with its Content-Security-Policy set aside, so
  * the test checks the rendering itself, not only the CSP behind it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  launchChromium,
-  startDevServer,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { makeImage, tag, writeDicom } from '../helpers/dicom-writer';
 
@@ -35,21 +34,17 @@ let scratch: string;
 const dialogs: string[] = [];
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'skelex-display-safety-'));
-  server = await startDevServer();
-  browser = await launchChromium(undefined, { bypassCSP: true });
-  page = browser.page;
+  ({ server, browser, page, scratch } = await openBrowserApp({
+    scratch: 'skelex-display-safety-',
+    bypassCSP: true,
+  }));
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => closeBrowserApp({ server, browser, scratch }));
 
 describe('hostile tag values and file names', () => {
   it('show as text and run nothing', async () => {

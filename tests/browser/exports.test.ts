@@ -4,20 +4,19 @@
  * user asks for patient data. The image is a DICOM the test writes, with a
  * patient name to look for.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FORMAT } from '../../src/lib/report/image-report';
 import {
-  launchChromium,
   loadDemoModel,
-  startDevServer,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { makeImage, writeDicom } from '../helpers/dicom-writer';
 
@@ -31,17 +30,10 @@ let page: Page;
 let scratch: string;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'skelex-exports-'));
-  server = await startDevServer();
-  browser = await launchChromium();
-  page = browser.page;
+  ({ server, browser, page, scratch } = await openBrowserApp({ scratch: 'skelex-exports-' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => closeBrowserApp({ server, browser, scratch }));
 
 async function saved(button: string): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([

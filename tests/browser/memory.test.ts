@@ -9,11 +9,11 @@ import { readdirSync } from 'node:fs';
 import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  launchChromium,
   loadDemoModel,
-  startDevServer,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { dataPath } from '../helpers/data';
 import { rendererMemory } from '../helpers/process-memory';
@@ -31,16 +31,11 @@ let page: Page;
 let cdp: CDPSession;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
-  page = browser.page;
+  ({ server, browser, page } = await openBrowserApp());
   cdp = await browser.context.newCDPSession(page);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeBrowserApp({ server, browser }));
 
 /** 50 files: the six DICOMs spread through the run, the 16-bit PNGs, then FracAtlas JPEGs. */
 function files(): string[] {

@@ -5,8 +5,7 @@
  * converted in Node.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,9 +17,10 @@ import { makeVariant } from '../../src/lib/convert/variants';
 import type { BundleManifest, VariantName } from '../../src/lib/model/manifest';
 import {
   launchChromium,
-  startDevServer,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { writeHfCheckpoint } from '../helpers/hf-checkpoint';
 import { randomMaeWeights, type HfVitConfig, SMALL_MAE_CONFIG } from '../helpers/reference-vit';
@@ -81,17 +81,13 @@ let page: Page;
 let scratch: string;
 
 beforeAll(async () => {
-  scratch = mkdtempSync(path.join(tmpdir(), 'skelex-models-'));
-  server = await startDevServer();
-  browser = await launchChromium(undefined, { bypassCSP: true }); // the tests inject helper scripts
-  page = browser.page;
+  ({ server, browser, page, scratch } = await openBrowserApp({
+    scratch: 'skelex-models-',
+    bypassCSP: true, // the tests inject helper scripts
+  }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => closeBrowserApp({ server, browser, scratch }));
 
 beforeEach(async () => {
   await page.goto(server.url);

@@ -8,26 +8,22 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPath } from '../helpers/data';
 import {
-  launchChromium,
-  startDevServer,
   loadDemoModel,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 
 let server: DevServer;
 let browser: BrowserSession;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
+  ({ server, browser } = await openBrowserApp());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeBrowserApp({ server, browser }));
 
 interface Seen {
   url: string;

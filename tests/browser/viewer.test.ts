@@ -2,8 +2,7 @@
  * End to end in headless Chromium: open radiographs through the real UI, read back the
  * pixels cornerstone drew, and check they show the image the right way round.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import type { Page } from 'playwright-core';
@@ -13,11 +12,11 @@ import { openImage } from '../../src/lib/imaging/open';
 import type { Radiograph } from '../../src/lib/imaging/radiograph';
 import {
   afterNextRender,
-  launchChromium,
-  startDevServer,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { dataPath } from '../helpers/data';
 
@@ -29,17 +28,10 @@ let page: Page;
 let scratch: string;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'skelex-e2e-'));
-  server = await startDevServer();
-  browser = await launchChromium();
-  page = browser.page;
+  ({ server, browser, page, scratch } = await openBrowserApp({ scratch: 'skelex-e2e-' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => closeBrowserApp({ server, browser, scratch }));
 
 beforeEach(async () => {
   await page.goto(server.url);

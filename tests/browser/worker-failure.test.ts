@@ -6,12 +6,12 @@
 import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  launchChromium,
   loadDemoModel,
-  startDevServer,
   waitForShown,
   type BrowserSession,
   type DevServer,
+  closeBrowserApp,
+  openBrowserApp,
 } from '../helpers/browser';
 import { dataPath } from '../helpers/data';
 
@@ -20,15 +20,10 @@ let browser: BrowserSession;
 let page: Page;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  browser = await launchChromium();
-  page = browser.page;
+  ({ server, browser, page } = await openBrowserApp());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeBrowserApp({ server, browser }));
 
 async function analysisDone(): Promise<void> {
   await expect

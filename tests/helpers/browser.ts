@@ -124,6 +124,39 @@ export async function launchChromium(
   };
 }
 
+/** What most browser tests start with: the app's dev server, Chromium on it, a scratch folder. */
+export interface BrowserApp {
+  server: DevServer;
+  browser: BrowserSession;
+  page: Page;
+  /** A fresh temp folder when asked for (`scratch`, its name prefix), else ''. */
+  scratch: string;
+}
+
+/** Starts a BrowserApp; whatever started before a failure is stopped again. */
+export async function openBrowserApp(
+  options: { scratch?: string; bypassCSP?: boolean } = {},
+): Promise<BrowserApp> {
+  const app: Partial<BrowserApp> = {};
+  try {
+    app.scratch = options.scratch ? await mkdtemp(path.join(tmpdir(), options.scratch)) : '';
+    app.server = await startDevServer();
+    app.browser = await launchChromium(undefined, { bypassCSP: options.bypassCSP });
+    app.page = app.browser.page;
+    return app as BrowserApp;
+  } catch (error) {
+    await closeBrowserApp(app);
+    throw error;
+  }
+}
+
+/** Stops what `openBrowserApp` started (any part may be missing) and removes the scratch folder. */
+export async function closeBrowserApp(app: Partial<BrowserApp>): Promise<void> {
+  await app.browser?.close();
+  await app.server?.close();
+  if (app.scratch) await rm(app.scratch, { recursive: true, force: true });
+}
+
 /** Number of times the viewer has drawn so far. */
 async function renderCount(page: Page): Promise<number> {
   return Number(await page.getByTestId('viewer').getAttribute('data-renders'));
