@@ -10,14 +10,19 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium, PROJECT_ROOT, startDevServer } from '../tests/helpers/browser';
 import { runSkelex } from '../tests/helpers/cli';
-import { parseArgs } from './cli/args';
 
-const parsed = parseArgs(process.argv.slice(2), ['--images', '--variants']);
-const IMAGES = Number(parsed.options.get('--images') ?? 60);
-const VARIANTS = (parsed.options.get('--variants') ?? 'fp32,int8').split(',');
+const { values: options } = parseArgs({
+  options: {
+    images: { type: 'string', default: '60' },
+    variants: { type: 'string', default: 'fp32,int8' },
+  },
+});
+const IMAGES = Number(options.images);
+const VARIANTS = options.variants.split(',');
 const DATA = process.env.SKELEX_DATA ?? path.resolve(PROJECT_ROOT, '../shared/data');
 
 const listed = (folder: string, take = Infinity) =>

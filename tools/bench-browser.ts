@@ -37,6 +37,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import * as ortNode from 'onnxruntime-node';
 import { chromium, type Page } from 'playwright-core';
 import { openDirectoryByteSources } from '../src/lib/convert/byte-source-node';
@@ -67,18 +68,24 @@ import {
   PROJECT_ROOT,
   startDevServer,
 } from '../tests/helpers/browser';
-import { parseArgs } from './cli/args';
-import { graphBytes } from './cli/bundle-runners';
+import { graphBytes } from '../src/cli/bundle-runners';
 import type { GraphsRequest, GraphsTiming, GraphUrl } from './bench-graphs.worker';
 import { writeRandomVitLargeCheckpoint } from './random-vit-large';
 
-const parsed = parseArgs(process.argv.slice(2), ['--variants', '--runs']);
-const DEMO_ONLY = parsed.flags.has('--demo-only');
-const ORDINARY = !parsed.flags.has('--no-ordinary');
+const { values: options } = parseArgs({
+  options: {
+    variants: { type: 'string', default: 'fp32,int8,q4' },
+    runs: { type: 'string', default: '3' },
+    'demo-only': { type: 'boolean', default: false },
+    'no-ordinary': { type: 'boolean', default: false },
+  },
+});
+const DEMO_ONLY = options['demo-only'];
+const ORDINARY = !options['no-ordinary'];
 /** Debian's Python, where python3-torch and python3-onnx install. */
 const SYSTEM_PYTHON = '/usr/bin/python3';
-const VARIANTS = (parsed.options.get('--variants') ?? 'fp32,int8,q4').split(',') as VariantName[];
-const RUNS = Number(parsed.options.get('--runs') ?? 3);
+const VARIANTS = options.variants.split(',') as VariantName[];
+const RUNS = Number(options.runs);
 const THREADS = 2;
 const DATA = process.env.SKELEX_DATA ?? path.resolve(PROJECT_ROOT, '../shared/data');
 const IMAGE = path.join(DATA, 'dicom', 'RG3_RLE.dcm');

@@ -17,7 +17,7 @@ import { maeSpec } from '../src/lib/mae/error-map';
 import { convergence } from '../src/lib/mae/scores';
 import { preprocess } from '../src/lib/imaging/preprocess';
 import { openImage } from '../src/lib/imaging/open';
-import { graphBytes } from './cli/bundle-runners';
+import { graphBytes } from '../src/cli/bundle-runners';
 
 const [bundleDir, countArg] = process.argv.slice(2);
 if (!bundleDir) {

@@ -8,11 +8,13 @@
  */
 import { fuzzCases } from '../tests/helpers/fuzz';
 import { fuzzSources, runCase, type CaseOutcome } from '../tests/helpers/fuzz-run';
-import { parseArgs } from './cli/args';
+import { parseArgs } from 'node:util';
 
-const parsed = parseArgs(process.argv.slice(2), ['--cases', '--seed']);
-const count = Number(parsed.options.get('--cases') ?? 1000);
-const seed = Number(parsed.options.get('--seed') ?? Date.now() % 2 ** 31);
+const { values: options } = parseArgs({
+  options: { cases: { type: 'string', default: '1000' }, seed: { type: 'string' } },
+});
+const count = Number(options.cases);
+const seed = Number(options.seed ?? Date.now() % 2 ** 31);
 const sources = fuzzSources(20);
 const outcomes: CaseOutcome[] = [];
 const start = performance.now();

@@ -27,7 +27,7 @@ import type { PatchLayout } from '../../src/lib/mae/patches';
 import { mapViews } from '../../src/lib/mae/map-views';
 import { headScores, type HeadScore } from '../../src/lib/model/heads';
 import type { VariantName } from '../../src/lib/model/manifest';
-import { openBundleRunners } from '../../tools/cli/bundle-runners';
+import { openBundleRunners } from '../../src/cli/bundle-runners';
 import { isValidation, readAtlas, readFractures, type Fracture } from './fracatlas';
 import { auroc, overlaps, polygonMask, type Box } from './metrics';
 

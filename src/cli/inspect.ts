@@ -1,8 +1,9 @@
 /** `skelex inspect FILE... [--json]`: decode each file and describe its pixels. */
 import { readFile } from 'node:fs/promises';
-import { openImage } from '../../src/lib/imaging/open';
-import { pixelSha256 } from '../../src/lib/imaging/digest';
-import { storedRange } from '../../src/lib/imaging/stats';
+import { openImage } from '../lib/imaging/open';
+import { pixelSha256 } from '../lib/imaging/digest';
+import { storedRange } from '../lib/imaging/stats';
+import { parseCommandArgs, usageError } from './command-args';
 import { expandInputs } from './files';
 
 export interface InspectResult {
@@ -47,13 +48,24 @@ export async function inspectFile(file: string): Promise<InspectResult> {
   }
 }
 
+export const INSPECT_USAGE = `usage: skelex inspect FILE... [--json]
+
+Decodes DICOM, PNG and JPEG files (and the files in folders) and describes their pixels:
+transfer syntax, photometric interpretation, size, bits stored, value range and the SHA-256
+of the decoded stored values (little-endian int32). A file that cannot be read gets one line
+with the reason; the others go on (exit 1 when any failed).
+
+options:
+  --json        one JSON object a file on stdout
+  -h, --help    this help
+`;
+
 export async function inspect(args: string[], out: (line: string) => void): Promise<number> {
-  const json = args.includes('--json');
-  const inputs = args.filter((a) => a !== '--json');
-  if (inputs.length === 0) {
-    out('usage: skelex inspect FILE... [--json]');
-    return 2;
-  }
+  const { values, positionals: inputs } = parseCommandArgs('inspect', INSPECT_USAGE, args, {
+    json: { type: 'boolean', default: false },
+  });
+  const json = values.json;
+  if (inputs.length === 0) usageError('inspect', 'no FILE given', INSPECT_USAGE);
   let failed = 0;
   for (const file of await expandInputs(inputs)) {
     const result = await inspectFile(file);

@@ -7,10 +7,10 @@ import {
   type BundleFile,
   type BundleManifest,
   type VariantName,
-} from '../../src/lib/model/manifest';
-import { OrtMaeRunner, type GraphBytes } from '../../src/lib/engine/ort-runner';
-import { OrtClassifierRunner } from '../../src/lib/engine/ort-classifier';
-import { maeSpec, type MaeSpec } from '../../src/lib/mae/error-map';
+} from '../lib/model/manifest';
+import { OrtMaeRunner, type GraphBytes } from '../lib/engine/ort-runner';
+import { OrtClassifierRunner } from '../lib/engine/ort-classifier';
+import { maeSpec, type MaeSpec } from '../lib/mae/error-map';
 
 export interface BundleRunners {
   manifest: BundleManifest;
@@ -23,7 +23,16 @@ export interface BundleRunners {
 
 export function readManifest(bundleDir: string): BundleManifest {
   const file = path.join(bundleDir, 'model.json');
-  return validateManifest(JSON.parse(readFileSync(file, 'utf8')), file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: cannot read the bundle's manifest (${code ?? String(error)})`, {
+      cause: error,
+    });
+  }
+  return validateManifest(JSON.parse(text), file);
 }
 
 /** A bundle file's graph for onnxruntime-node. */
@@ -39,12 +48,23 @@ export function graphBytes(bundleDir: string, file: BundleFile): GraphBytes {
 /** The MAE variant to run on the CPU when none is asked for: the most exact one there is. */
 const NODE_ORDER: VariantName[] = ['fp32', 'int8', 'fp16', 'q4'];
 
+/** The MAE variant asked for, or the most exact one the bundle has. */
+export function chooseVariant(manifest: BundleManifest, requested?: string): VariantName {
+  if (requested !== undefined && !NODE_ORDER.includes(requested as VariantName))
+    throw new Error(`unknown variant ${requested} (known: ${NODE_ORDER.join(', ')})`);
+  return (
+    (requested as VariantName | undefined) ??
+    NODE_ORDER.find((v) => manifest.variants?.[v]) ??
+    'fp32'
+  );
+}
+
 export async function openBundleRunners(
   bundleDir: string,
   requested?: VariantName,
 ): Promise<BundleRunners> {
   const manifest = readManifest(bundleDir);
-  const variant = requested ?? NODE_ORDER.find((v) => manifest.variants?.[v]) ?? 'fp32';
+  const variant = chooseVariant(manifest, requested);
   const graph = (file: BundleFile) => graphBytes(bundleDir, file);
   const files = manifest.variants?.[variant];
   if (!files) throw new Error(`${bundleDir}: the bundle has no ${variant} MAE variant`);

@@ -1,0 +1,54 @@
+/** Expands the command line's file and folder arguments into files, in a stable order. */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface InputFile {
+  /** The path as the command reads it (the argument, joined with the folder's entries). */
+  file: string;
+  /** The path below the argument it came from ('a/b.dcm' for folder `x` holding x/a/b.dcm; the
+   *  file's own name for a file argument): the same wherever the data is mounted. */
+  relative: string;
+}
+
+async function expand(file: string, relative: string, into: InputFile[]): Promise<void> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    into.push({ file, relative }); // reported as unreadable by the command, with the others going on
+    return;
+  }
+  if (!info.isDirectory()) {
+    into.push({ file, relative });
+    return;
+  }
+  const entries = await readdir(file, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    await expand(
+      path.join(file, entry.name),
+      relative ? `${relative}/${entry.name}` : entry.name,
+      into,
+    );
+  }
+}
+
+/** Every file under the arguments, in argument order, each folder's entries sorted by name. */
+export async function expandInputFiles(inputs: string[]): Promise<InputFile[]> {
+  const files: InputFile[] = [];
+  for (const input of inputs) {
+    let isFolder = false;
+    try {
+      isFolder = (await stat(input)).isDirectory();
+    } catch {
+      // not there: listed as a file, and reported when it is read
+    }
+    await expand(input, isFolder ? '' : path.basename(input), files);
+  }
+  return files;
+}
+
+export async function expandInputs(inputs: string[]): Promise<string[]> {
+  return (await expandInputFiles(inputs)).map((f) => f.file);
+}
