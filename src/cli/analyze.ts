@@ -199,13 +199,6 @@ export async function analyze(args: string[], out: (line: string) => void): Prom
   const mine = inputs
     .map((input, i) => ({ ...input, name: names[i] }))
     .filter((f) => !p.shard || shardOf(f.relative, p.shard.count) === p.shard.index);
-  await writeRunRecord(p.outDir, {
-    format: 'skelex-run/1',
-    settings: p.runSettings,
-    shard: p.shard,
-    inputs: inputs.map((f) => f.file),
-  });
-
   const finished = new Map<string, SummaryRow>();
   for (const row of await readResults(p.outDir, true)) finished.set(row.file, row);
   const pending = mine.filter((f) => !finished.has(f.file));
@@ -226,6 +219,13 @@ export async function analyze(args: string[], out: (line: string) => void): Prom
   const progress = batchProgress('analyze', counts);
   try {
     if (pending.length > 0) runners = await openBundleRunners(p.bundle, p.variant);
+    // Recorded once the model opens, so a run that could not start leaves no run behind.
+    await writeRunRecord(p.outDir, {
+      format: 'skelex-run/1',
+      settings: p.runSettings,
+      shard: p.shard,
+      inputs: inputs.map((f) => f.file),
+    });
     for (const input of pending) {
       if (stopRequested) break;
       progress.update();

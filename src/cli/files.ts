@@ -34,7 +34,10 @@ async function expand(file: string, relative: string, into: InputFile[]): Promis
   }
 }
 
-/** Every file under the arguments, in argument order, each folder's entries sorted by name. */
+/**
+ * Every file under the arguments, in argument order, each folder's entries
+ * sorted by name; a file named twice (a folder and a file in it) is kept once.
+ */
 export async function expandInputFiles(inputs: string[]): Promise<InputFile[]> {
   const files: InputFile[] = [];
   for (const input of inputs) {
@@ -46,7 +49,8 @@ export async function expandInputFiles(inputs: string[]): Promise<InputFile[]> {
     }
     await expand(input, isFolder ? '' : path.basename(input), files);
   }
-  return files;
+  const seen = new Set<string>();
+  return files.filter((f) => !seen.has(f.file) && seen.add(f.file));
 }
 
 export async function expandInputs(inputs: string[]): Promise<string[]> {

@@ -161,9 +161,14 @@ describe('skelex analyze --resume', () => {
 /** The Indexed Job's container command and variables, read from the manifest itself. */
 function jobFromManifest() {
   const text = readFileSync(path.join(PROJECT_ROOT, 'docs/kubernetes/analyze-job.yaml'), 'utf8');
-  const command = JSON.parse(/^\s*command: (\[.*\])$/m.exec(text)![1]) as string[];
+  // YAML flow sequences and scalars, quoted either way (Prettier prefers single quotes).
+  const unquote = (v: string) => v.replace(/^['"]|['"]$/g, '');
+  const command = /^\s*command: \[(.*)\]$/m
+    .exec(text)![1]
+    .split(',')
+    .map((item) => unquote(item.trim()));
   const env = Object.fromEntries(
-    [...text.matchAll(/- name: (\w+)\n\s+value: "?([^"\n]*)"?/g)].map((m) => [m[1], m[2]]),
+    [...text.matchAll(/- name: (\w+)\n\s+value: (.*)/g)].map((m) => [m[1], unquote(m[2].trim())]),
   );
   const completions = Number(/^\s*completions: (\d+)$/m.exec(text)![1]);
   expect(text).toMatch(/completionMode: Indexed/);
