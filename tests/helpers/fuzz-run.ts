@@ -1,7 +1,9 @@
 /**
  * Runs fuzz cases through what the app does with a file: open it (decoders),
  * then the model's gray, the display pixels and SKELEX's preprocessing. Each
- * case must end in an image or an InputError naming the file, within the time limit.
+ * case must end in an image or an InputError naming the file. How long a case
+ * took is recorded for `npm run fuzz`'s report but never fails it: a loaded
+ * machine would turn that into chance failures.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { openImage } from '../../src/lib/imaging/open';
@@ -11,9 +13,6 @@ import { InputError } from '../../src/lib/imaging/radiograph';
 import type { InputSpec } from '../../src/lib/model/manifest';
 import { dataPath } from './data';
 import { mutate, type FuzzCase, type FuzzKind, type FuzzSource } from './fuzz';
-
-/** Each case must settle within this. */
-export const CASE_LIMIT_MS = 2000;
 
 const SPEC: InputSpec = {
   imageSize: 224,
@@ -27,6 +26,7 @@ const SPEC: InputSpec = {
 export interface CaseOutcome {
   case: FuzzCase;
   result: 'image' | 'refused' | 'failed';
+  /** Wall-clock time of the case, for reports only. */
   ms: number;
   /** The refusal's reason, or what went wrong. */
   detail: string;
@@ -88,9 +88,5 @@ export async function runCase(sources: FuzzSource[], c: FuzzCase): Promise<CaseO
     }
   }
   const ms = performance.now() - start;
-  if (result !== 'failed' && ms > CASE_LIMIT_MS) {
-    result = 'failed';
-    detail = `took ${ms.toFixed(0)} ms (limit ${CASE_LIMIT_MS}): ${detail}`;
-  }
   return { case: c, result, ms, detail, peakGrowth: peakRss() - peakBefore };
 }

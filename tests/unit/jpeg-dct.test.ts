@@ -5,7 +5,10 @@
  * - FracAtlas baseline JPEGs (grey, 4:2:0 colour, restart intervals) against libjpeg-turbo;
  * - small JPEGs this file encodes itself, for what no data file has: non-interleaved
  *   multi-scan frames, 12-bit with 16-bit quantisation tables, Huffman codes over 9 bits;
- * - corrupt, truncated and unsupported input, which must throw, and quickly.
+ * - corrupt, truncated and unsupported input, which must throw a clear Error. No
+ *   check here reads a clock: work is bounded by what can be counted (where the
+ *   decoder stopped, what it refused before allocating), and vitest's timeout is
+ *   the backstop for a decoder that runs away.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -396,12 +399,11 @@ describe('decodeDctJpeg on RG3_JPLY (12-bit extended JPEG)', () => {
     const img = decodeDctJpeg(jpeg);
     const ms = performance.now() - t0;
     const { max, mean } = diffStats(img.data, ref);
+    // The time is for information (seen ~100 ms); npm run bench:decode measures it properly.
     console.log(`RG3_JPLY: ${ms.toFixed(0)} ms; vs dcmdjpeg max ${max}, mean ${mean.toFixed(4)}`);
     // Seen: max 1, mean 0.005 (float IDCT against IJG's integer one).
     expect(max).toBeLessThanOrEqual(2);
     expect(mean).toBeLessThan(0.5);
-    // Seen ~100 ms on a busy 2-core box; generous so a loaded CI does not flake.
-    expect(ms).toBeLessThan(3000);
   });
 
   it('is close to the lossless original (RG3_RLE)', () => {
@@ -532,11 +534,15 @@ describe('decodeDctJpeg on JPEGs encoded here', () => {
 describe('decodeDctJpeg on bad input', () => {
   const jpeg = jpegFromDicom(readData('dicom', 'RG3_JPLY.dcm'));
 
-  /** Expects `fn` to throw an Error matching `re` within `ms`. */
-  function throwsQuickly(fn: () => unknown, re: RegExp, ms = 1000): void {
-    const t0 = performance.now();
-    expect(fn).toThrow(re);
-    expect(performance.now() - t0).toBeLessThan(ms);
+  /** The message of the Error `fn` throws. */
+  function messageOf(fn: () => unknown): string {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(Error);
+      return (err as Error).message;
+    }
+    throw new Error('expected a throw');
   }
 
   /** Offset of the first marker segment `marker` before the scan. */
@@ -548,16 +554,25 @@ describe('decodeDctJpeg on bad input', () => {
     throw new Error(`no FF${marker.toString(16)} segment`);
   }
 
-  it('throws on a truncated stream', () => {
-    for (const f of [0.3, 0.5, 0.9, 0.999]) {
+  it('throws on a truncated stream, stopping where the data ends', () => {
+    // Past the end the reader feeds zero bits; the decoder must notice at once
+    // rather than decode that padding. The MCU it stops at grows with the cut
+    // and stays short of the total: a bound on its work that needs no clock.
+    const stops = [0.3, 0.5, 0.9, 0.999].map((f) => {
       const cut = jpeg.subarray(0, Math.floor(jpeg.length * f));
-      throwsQuickly(() => decodeDctJpeg(cut), /^JPEG data ends inside the scan/);
-    }
+      const message = messageOf(() => decodeDctJpeg(cut));
+      const [, after, of] =
+        /^JPEG data ends inside the scan \(after (\d+) of (\d+) MCUs\)$/.exec(message) ?? [];
+      expect(after, message).toBeDefined();
+      expect(Number(after)).toBeLessThan(Number(of));
+      return Number(after);
+    });
+    for (let i = 1; i < stops.length; i++) expect(stops[i]).toBeGreaterThan(stops[i - 1]);
     // Cut and closed with EOI, as a broken writer might leave it.
     const closed = new Uint8Array([...jpeg.subarray(0, jpeg.length >> 1), 0xff, 0xd9]);
-    throwsQuickly(() => decodeDctJpeg(closed), /scan cut short by marker FFD9/);
-    throwsQuickly(() => decodeDctJpeg(jpeg.subarray(0, 100)), /runs past the end|too short/);
-    throwsQuickly(() => decodeDctJpeg(jpeg.subarray(0, 1)), /Not a JPEG/);
+    expect(() => decodeDctJpeg(closed)).toThrow(/scan cut short by marker FFD9/);
+    expect(() => decodeDctJpeg(jpeg.subarray(0, 100))).toThrow(/runs past the end|too short/);
+    expect(() => decodeDctJpeg(jpeg.subarray(0, 1))).toThrow(/Not a JPEG/);
   });
 
   it('throws on corrupt Huffman tables', () => {
@@ -569,11 +584,11 @@ describe('decodeDctJpeg on bad input', () => {
     while (overfull[counts + longest] < 3) longest--;
     overfull[counts] += 3;
     overfull[counts + longest] -= 3;
-    throwsQuickly(() => decodeDctJpeg(overfull), /Huffman table is invalid/);
+    expect(() => decodeDctJpeg(overfull)).toThrow(/Huffman table is invalid/);
     // A DC "category" no encoder can write.
     const badValue = jpeg.slice();
     badValue.fill(200, counts + 16, counts + 16 + 2);
-    throwsQuickly(() => decodeDctJpeg(badValue), /corrupt/);
+    expect(() => decodeDctJpeg(badValue)).toThrow(/corrupt/);
   });
 
   it('names unsupported processes', () => {
@@ -583,48 +598,63 @@ describe('decodeDctJpeg on bad input', () => {
       b[sof + 1] = marker;
       return b;
     };
-    throwsQuickly(() => decodeDctJpeg(as(0xc2)), /^JPEG SOF2 \(progressive\) is not supported$/);
-    throwsQuickly(() => decodeDctJpeg(as(0xc3)), /SOF3 \(lossless\) is not supported/);
-    throwsQuickly(() => decodeDctJpeg(as(0xc9)), /SOF9 \(.*arithmetic.*\) is not supported/);
-    throwsQuickly(() => decodeDctJpeg(as(0xc0)), /SOF0 \(baseline\) must have 8-bit samples/);
+    expect(() => decodeDctJpeg(as(0xc2))).toThrow(/^JPEG SOF2 \(progressive\) is not supported$/);
+    expect(() => decodeDctJpeg(as(0xc3))).toThrow(/SOF3 \(lossless\) is not supported/);
+    expect(() => decodeDctJpeg(as(0xc9))).toThrow(/SOF9 \(.*arithmetic.*\) is not supported/);
+    expect(() => decodeDctJpeg(as(0xc0))).toThrow(/SOF0 \(baseline\) must have 8-bit samples/);
   });
 
   it('refuses huge frames before allocating', () => {
+    // Both messages come from checks made before any sample plane is allocated:
+    // the frame header's size, then the block count against the data's length.
     const huge = jpeg.slice();
     const sof = segmentAt(huge, 0xc1);
     huge.fill(0xff, sof + 5, sof + 9); // 65535 x 65535
-    throwsQuickly(() => decodeDctJpeg(huge), /too large/);
+    expect(() => decodeDctJpeg(huge)).toThrow(/^JPEG frame 65535x65535 is too large \(limit/);
     // Big enough to pass that limit but far more blocks than the data could hold.
     huge.set([0x27, 0x10, 0x27, 0x10], sof + 5); // 10000 x 10000
-    throwsQuickly(() => decodeDctJpeg(huge), /too short/);
+    expect(() => decodeDctJpeg(huge)).toThrow(/^JPEG data is too short for a 10000x10000 image$/);
   });
 
-  it('survives random corruption: an image or an Error, quickly', () => {
+  it('survives random corruption: an image of the right size or a clear Error', () => {
     const clean = readData('fracatlas', 'images', 'IMG0000315.jpg'); // has restart markers
+    const ref = decodeDctJpeg(clean);
+    const size = `${ref.width}x${ref.height}x${ref.components}`;
     const sos = segmentAt(clean, 0xda);
     let seed = 12345;
     const rand = (n: number): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    let threw = 0;
-    const t0 = performance.now();
+    const outcomes: { i: number; cut: boolean; threw: boolean }[] = [];
+    const wrong: string[] = [];
     for (let i = 0; i < 40; i++) {
-      const b = clean.slice(0, i % 4 === 0 ? sos + rand(clean.length - sos) : clean.length);
+      const cut = i % 4 === 0;
+      const b = clean.slice(0, cut ? sos + rand(clean.length - sos) : clean.length);
       // Half the runs hit the headers too, the rest only entropy-coded data.
       const from = i % 2 === 0 ? 2 : sos;
       for (let k = 0; k < 1 + rand(4); k++) b[from + rand(b.length - from)] = rand(256);
       try {
         const img = decodeDctJpeg(b);
-        expect(img.data.length).toBe(img.width * img.height * img.components);
+        const got = `${img.width}x${img.height}x${img.components}`;
+        if (got !== size || img.data.length !== img.width * img.height * img.components)
+          wrong.push(`${i}: decoded as ${got} with ${img.data.length} samples`);
+        outcomes.push({ i, cut, threw: false });
       } catch (err) {
-        expect(err).toBeInstanceOf(Error);
-        threw++;
+        // The decoder's own message, not an engine error (RangeError, TypeError) leaking out.
+        if (!(err instanceof Error && /^(JPEG |Not a JPEG)/.test(err.message)))
+          wrong.push(`${i}: threw ${String(err)}`);
+        outcomes.push({ i, cut, threw: true });
       }
     }
-    console.log(
-      `random corruption: ${threw} of 40 threw, ${(performance.now() - t0).toFixed(0)} ms`,
-    );
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    const threw = outcomes.filter((o) => o.threw);
+    console.log(`random corruption: ${threw.length} of 40 threw`);
+    expect(wrong).toEqual([]);
+    // A cut stream is never whole: every one must be refused.
+    expect(outcomes.filter((o) => o.cut && !o.threw).map((o) => o.i)).toEqual([]);
+    // Among the whole ones both ends are reached: corruption caught, and corruption that still decodes.
+    const whole = outcomes.filter((o) => !o.cut);
+    expect(whole.filter((o) => o.threw).length).toBeGreaterThan(0);
+    expect(whole.filter((o) => !o.threw).length).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,10 @@
  *   restart intervals, one scan per component, several Huffman tables, codes
  *   longer than the fast look-up, precisions 2 and 16. dcmtk's dcmdjpeg
  *   (IJG) decodes each too, so the encoder here is checked, not trusted;
- * - corrupt, truncated and unsupported input, which must throw, and quickly.
+ * - corrupt, truncated and unsupported input, which must throw a clear Error. No
+ *   check here reads a clock: work is bounded by what can be counted (the line
+ *   where the decoder stopped, what it refused before allocating), and vitest's
+ *   timeout is the backstop for a decoder that runs away.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -299,7 +302,7 @@ function asDicom(
 // ---------------------------------------------------------------------------
 
 describe('decodeLosslessJpeg on RG2_JPLL (10-bit, first-order prediction)', () => {
-  it('gives RG2_UNC pixel for pixel, fast', () => {
+  it('gives RG2_UNC pixel for pixel', () => {
     const jpeg = jpegFromDicom(readData('dicom', 'RG2_JPLL.dcm'));
     const unc = readData('dicom', 'RG2_UNC.dcm');
     const expected = nativeSamples(unc);
@@ -308,12 +311,10 @@ describe('decodeLosslessJpeg on RG2_JPLL (10-bit, first-order prediction)', () =
     const t0 = performance.now();
     const img = decodeLosslessJpeg(jpeg);
     const ms = performance.now() - t0;
+    // For information only (seen 25-120 ms); npm run bench:decode measures it properly.
     console.log(`RG2_JPLL: ${ms.toFixed(0)} ms`);
     expect([img.width, img.height, img.components, img.precision]).toEqual([1760, 2140, 1, 10]);
     expect(firstDifference(img.data, expected)).toBeNull();
-    // Seen 25-120 ms on a busy 2-core VM (about half of it first-touching the 7 MiB
-    // output there); generous so a loaded CI does not flake.
-    expect(ms).toBeLessThan(2000);
   });
 });
 
@@ -557,11 +558,15 @@ describe('decodeLosslessJpeg on bad input', () => {
     restartInterval: 8 * w,
   });
 
-  /** Expects `fn` to throw an Error matching `re` within `ms`. */
-  function throwsQuickly(fn: () => unknown, re: RegExp, ms = 1000): void {
-    const t0 = performance.now();
-    expect(fn).toThrow(re);
-    expect(performance.now() - t0).toBeLessThan(ms);
+  /** The message of the Error `fn` throws. */
+  function messageOf(fn: () => unknown): string {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(Error);
+      return (err as Error).message;
+    }
+    throw new Error('expected a throw');
   }
 
   /** A copy of `bytes` with `at` overwritten by `values`. */
@@ -571,25 +576,38 @@ describe('decodeLosslessJpeg on bad input', () => {
     return b;
   }
 
-  it('throws on truncated streams', () => {
+  it('throws on truncated streams, stopping where the data ends', () => {
     for (const jpeg of [rg2, grey, colour]) {
       for (const f of [0.3, 0.5, 0.9, 0.999]) {
         const cut = jpeg.subarray(0, Math.floor(jpeg.length * f));
-        throwsQuickly(() => decodeLosslessJpeg(cut), /^JPEG Lossless data ends inside the scan/);
+        expect(() => decodeLosslessJpeg(cut)).toThrow(/^JPEG Lossless data ends inside the scan/);
       }
     }
+    // Past the end the reader feeds zero bits; the decoder must notice at once
+    // rather than decode that padding. On RG2 (no restarts) the line it stops in
+    // grows with the cut and stays short of the last: a bound on its work that
+    // needs no clock.
+    const stops = [0.3, 0.5, 0.9, 0.999].map((f) => {
+      const cut = rg2.subarray(0, Math.floor(rg2.length * f));
+      const message = messageOf(() => decodeLosslessJpeg(cut));
+      const [, line, of] =
+        /^JPEG Lossless data ends inside the scan \(in line (\d+) of (\d+)\)$/.exec(message) ?? [];
+      expect(line, message).toBeDefined();
+      expect(Number(line)).toBeLessThan(Number(of));
+      return Number(line);
+    });
+    for (let i = 1; i < stops.length; i++) expect(stops[i]).toBeGreaterThan(stops[i - 1]);
     // Cut and closed with EOI, as a broken writer might leave it.
     const closed = new Uint8Array([...rg2.subarray(0, rg2.length >> 1), 0xff, 0xd9]);
-    throwsQuickly(() => decodeLosslessJpeg(closed), /scan cut short by marker FFD9 \(in line/);
-    throwsQuickly(() => decodeLosslessJpeg(rg2.subarray(0, 60)), /too short|runs past the end/);
-    throwsQuickly(() => decodeLosslessJpeg(rg2.subarray(0, 1)), /Not a JPEG/);
+    expect(() => decodeLosslessJpeg(closed)).toThrow(/scan cut short by marker FFD9 \(in line/);
+    expect(() => decodeLosslessJpeg(rg2.subarray(0, 60))).toThrow(/too short|runs past the end/);
+    expect(() => decodeLosslessJpeg(rg2.subarray(0, 1))).toThrow(/Not a JPEG/);
   });
 
   it('throws on restart markers out of order', () => {
     let second = segmentAt(grey, 0xda); // find FFD1, the second restart marker
     while (!(grey[second - 1] === 0xff && grey[second] === 0xd1)) second++;
-    throwsQuickly(
-      () => decodeLosslessJpeg(patched(grey, second, [0xd5])),
+    expect(() => decodeLosslessJpeg(patched(grey, second, [0xd5]))).toThrow(
       /expected restart marker FFD1, found FFD5/,
     );
   });
@@ -599,7 +617,7 @@ describe('decodeLosslessJpeg on bad input', () => {
     const sos = segmentAt(grey, 0xda);
     const data = sos + 2 + ((grey[sos + 2] << 8) | grey[sos + 3]);
     const ones = patched(grey, data + 20, [0xff, 0x00, 0xff, 0x00, 0xff, 0x00]);
-    throwsQuickly(() => decodeLosslessJpeg(ones), /code missing from its Huffman table/);
+    expect(() => decodeLosslessJpeg(ones)).toThrow(/code missing from its Huffman table/);
   });
 
   it('throws on corrupt headers', () => {
@@ -612,6 +630,8 @@ describe('decodeLosslessJpeg on bad input', () => {
       [patched(grey, sof + 4, [17]), /17-bit samples/],
       [patched(grey, sof + 5, [0, 0]), /height given after the first scan \(DNL\)/],
       [patched(grey, sof + 7, [0, 0]), /zero width/],
+      // These two are refused before the output is allocated: the frame header's
+      // size, then the sample count against the data's length.
       [patched(rg2, rg2sof + 5, [0xff, 0xff, 0xff, 0xff]), /65535x65535 is too large/],
       // Passes that limit, but far more samples than the data could hold.
       [patched(rg2, rg2sof + 5, [0x27, 0x10, 0x27, 0x10]), /too short for a 10000x10000 image/],
@@ -625,7 +645,7 @@ describe('decodeLosslessJpeg on bad input', () => {
       [patched(grey, sos + 6, [0x20]), /undefined Huffman table 2/],
       [patched(grey, segmentAt(grey, 0xdd) + 4, [0, 100]), /restart interval of 100 samples/],
     ];
-    for (const [bytes, re] of cases) throwsQuickly(() => decodeLosslessJpeg(bytes), re);
+    for (const [bytes, re] of cases) expect(() => decodeLosslessJpeg(bytes)).toThrow(re);
   });
 
   it('names what it does not decode', () => {
@@ -643,7 +663,7 @@ describe('decodeLosslessJpeg on bad input', () => {
         /interleaved scan with sampling factors 2x2 is not supported/,
       ],
     ];
-    for (const [bytes, re] of cases) throwsQuickly(() => decodeLosslessJpeg(bytes), re);
+    for (const [bytes, re] of cases) expect(() => decodeLosslessJpeg(bytes)).toThrow(re);
   });
 
   it('throws on scans that leave out or repeat a component', () => {
@@ -651,9 +671,9 @@ describe('decodeLosslessJpeg on bad input', () => {
     const o = { precision: 8, width: 8, height: 4, restartInterval: 0 };
     const planes = [pattern(8, 4, 255, 0), pattern(8, 4, 255, 1)];
     const missing = encodeLossless({ ...o, planes, scans: [scan([1])] });
-    throwsQuickly(() => decodeLosslessJpeg(missing), /no scan for component 1/);
+    expect(() => decodeLosslessJpeg(missing)).toThrow(/no scan for component 1/);
     const twice = encodeLossless({ ...o, planes, scans: [scan([0, 1]), scan([1])] });
-    throwsQuickly(() => decodeLosslessJpeg(twice), /component 2 is coded twice/);
+    expect(() => decodeLosslessJpeg(twice)).toThrow(/component 2 is coded twice/);
   });
 
   it('refuses restart intervals that split a line, as IJG does', () => {
@@ -666,37 +686,49 @@ describe('decodeLosslessJpeg on bad input', () => {
       restartInterval: 30,
     };
     const jpeg = encodeLossless(o);
-    throwsQuickly(() => decodeLosslessJpeg(jpeg), /restart interval of 30 samples/);
+    expect(() => decodeLosslessJpeg(jpeg)).toThrow(/restart interval of 30 samples/);
     const dicom = asDicom('split-interval.dcm', jpeg, { ...o, components: 1 });
     expect(() => dcmdjpeg(dicom)).toThrow(/Command failed/);
   });
 
-  it('survives random corruption: an image or an Error, quickly', () => {
+  it('survives random corruption: an image of the right size or a clear Error', () => {
     let seed = 12345;
     const rand = (n: number): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    let threw = 0;
-    const t0 = performance.now();
+    const outcomes: { i: number; cut: boolean; threw: boolean }[] = [];
+    const wrong: string[] = [];
     for (let i = 0; i < 40; i++) {
       const clean = i % 3 === 0 ? colour : grey;
+      const size = `${w}x${h}x${i % 3 === 0 ? 3 : 1}`;
       const sos = segmentAt(clean, 0xda);
-      const b = clean.slice(0, i % 4 === 0 ? sos + rand(clean.length - sos) : clean.length);
+      const cut = i % 4 === 0;
+      const b = clean.slice(0, cut ? sos + rand(clean.length - sos) : clean.length);
       // Half the runs hit the headers too, the rest only entropy-coded data.
       const from = i % 2 === 0 ? 2 : sos;
       for (let k = 0; k < 1 + rand(4); k++) b[from + rand(b.length - from)] = rand(256);
       try {
         const img = decodeLosslessJpeg(b);
-        expect(img.data.length).toBe(img.width * img.height * img.components);
+        const got = `${img.width}x${img.height}x${img.components}`;
+        if (got !== size || img.data.length !== img.width * img.height * img.components)
+          wrong.push(`${i}: decoded as ${got} with ${img.data.length} samples`);
+        outcomes.push({ i, cut, threw: false });
       } catch (err) {
-        expect(err).toBeInstanceOf(Error);
-        threw++;
+        // The decoder's own message, not an engine error (RangeError, TypeError) leaking out.
+        if (!(err instanceof Error && /^(JPEG |Not a JPEG)/.test(err.message)))
+          wrong.push(`${i}: threw ${String(err)}`);
+        outcomes.push({ i, cut, threw: true });
       }
     }
-    console.log(
-      `random corruption: ${threw} of 40 threw, ${(performance.now() - t0).toFixed(0)} ms`,
-    );
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    const threw = outcomes.filter((o) => o.threw);
+    console.log(`random corruption: ${threw.length} of 40 threw`);
+    expect(wrong).toEqual([]);
+    // A cut stream is never whole: every one must be refused.
+    expect(outcomes.filter((o) => o.cut && !o.threw).map((o) => o.i)).toEqual([]);
+    // Among the whole ones both ends are reached: corruption caught, and corruption that still decodes.
+    const whole = outcomes.filter((o) => !o.cut);
+    expect(whole.filter((o) => o.threw).length).toBeGreaterThan(0);
+    expect(whole.filter((o) => !o.threw).length).toBeGreaterThan(0);
   });
 });

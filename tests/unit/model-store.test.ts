@@ -240,6 +240,7 @@ describe('converting picked files (what the convert worker runs)', () => {
     expect(progress.length).toBeLessThan(220);
     const fractions = progress.map((p) => p.fraction);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(new Set(fractions).size, 'progress moves, not only 0 and 1').toBeGreaterThan(3);
   });
 
   it.each([

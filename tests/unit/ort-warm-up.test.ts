@@ -21,11 +21,50 @@ describe('ORT warm-up model', () => {
   });
 
   it('starts a runtime, and leaves a failure to the real session', async () => {
-    await expect(startOrtRuntime(ortWeb as unknown as OrtModule)).resolves.toBeUndefined();
+    // startOrtRuntime swallows errors (the model's own session reports them), so its
+    // result says nothing: watch what it did instead. It must open a WASM session
+    // on IDENTITY_MODEL, the session must come up, and it must be released.
+    const calls: { model: unknown; providers: unknown }[] = [];
+    const opened: string[] = [];
+    let released = 0;
+    const watched = {
+      ...ortWeb,
+      InferenceSession: {
+        create: async (model: Uint8Array, options: ortWeb.InferenceSession.SessionOptions) => {
+          calls.push({ model, providers: options.executionProviders });
+          try {
+            const session = await ortWeb.InferenceSession.create(model, options);
+            opened.push('session');
+            const release = session.release.bind(session);
+            session.release = () => {
+              released++;
+              return release();
+            };
+            return session;
+          } catch (err) {
+            opened.push(`failed: ${String(err)}`);
+            throw err;
+          }
+        },
+      },
+    } as unknown as OrtModule;
+    await expect(startOrtRuntime(watched)).resolves.toBeUndefined();
+    expect(calls).toEqual([{ model: IDENTITY_MODEL, providers: ['wasm'] }]);
+    expect(opened).toEqual(['session']);
+    expect(released).toBe(1);
+
+    // A runtime that cannot start: tried once, and no rejection escapes.
+    let tries = 0;
     const broken = {
       ...ortWeb,
-      InferenceSession: { create: () => Promise.reject(new Error('no WASM here')) },
+      InferenceSession: {
+        create: () => {
+          tries++;
+          return Promise.reject(new Error('no WASM here'));
+        },
+      },
     } as unknown as OrtModule;
     await expect(startOrtRuntime(broken)).resolves.toBeUndefined();
+    expect(tries).toBe(1);
   });
 });
