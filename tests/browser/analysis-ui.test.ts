@@ -159,6 +159,16 @@ function expectBoxNear(got: Box | null, want: Box, tolerance = 2): void {
   }
 }
 
+/** How far, in canvas pixels, the farthest side of `got` lies from `want` (Infinity for no box). */
+function boxError(got: Box | null, want: Box): number {
+  if (!got) return Infinity;
+  return Math.max(
+    ...(['left', 'top', 'right', 'bottom'] as const).map((side) =>
+      Math.abs(got[side] - want[side]),
+    ),
+  );
+}
+
 async function overlayDraws(): Promise<number> {
   return Number(await page.getByTestId('heatmap-overlay').getAttribute('data-draws'));
 }
@@ -194,50 +204,63 @@ function canvasStats(
   }, testid);
 }
 
+/**
+ * What the analysis tests start from, made by each of them so any runs alone: a fresh page
+ * with the test's model in the page's cache, chosen and loaded on WASM by hand, and RG3
+ * opened and analysed on open.
+ */
+async function openAnalysed(): Promise<void> {
+  await page.goto(server.url);
+  // The model goes into the page's cache, as "Models" would put it there.
+  await page.addScriptTag({ type: 'module', content: SAVE });
+  await page.waitForFunction(() => typeof window.__save === 'function');
+  await page.evaluate(({ manifest, files }) => window.__save(manifest, files), {
+    manifest,
+    files,
+  });
+  await page.reload();
+  const model = page.getByTestId('analysis-model');
+  await model.waitFor();
+  // The bundled demo model is listed too: choose the test's own.
+  await expect
+    .poll(() => model.locator('option').allTextContents())
+    .toContainEqual(expect.stringContaining('tiny-mae'));
+  const tiny = await model.locator('option', { hasText: 'tiny-mae' }).getAttribute('value');
+  await model.selectOption(tiny!);
+  expect(await model.locator('option:checked').textContent()).toContain('tiny-mae');
+
+  // WASM, loaded once by hand: from then on, opening an image analyses it.
+  await page.getByTestId('analysis-backend').selectOption('wasm');
+  await page.getByTestId('analysis-load').click();
+  const status = page.getByTestId('engine-status');
+  await expect
+    .poll(() => status.textContent(), { timeout: 60_000 })
+    .toMatch(/In use: tiny-mae · WASM · \d+ threads? · fp32/);
+
+  await page.getByTestId('file-input').setInputFiles(RG3);
+  await waitForShown(page, 'RG3_JLSL.dcm');
+  await expect
+    .poll(() => page.getByTestId('analysis-progress').getAttribute('data-phase'), {
+      timeout: 60_000,
+    })
+    .toMatch(/done|error/);
+  expect(await page.getByTestId('analysis-message').count()).toBe(0);
+}
+
 describe('analysis panel in Chromium', () => {
   it('offers the bundled demo model on a fresh page', async () => {
     await page.goto(server.url);
     const model = page.getByTestId('analysis-model');
-    await model.waitFor();
-    const labels = await model.locator('option').allTextContents();
-    expect(labels.some((label) => label.includes('skelex-demo'))).toBe(true);
+    // The <select> is there before the page has listed the models: wait for the list.
+    await expect
+      .poll(() => model.locator('option').allTextContents())
+      .toContainEqual(expect.stringContaining('skelex-demo'));
     expect(browser.errors).toEqual([]);
   });
 
   it('analyses on open, overlays the map aligned with the image, and explores masks', async () => {
-    // The model goes into the page's cache, as "Models" would put it there.
-    await page.addScriptTag({ type: 'module', content: SAVE });
-    await page.waitForFunction(() => typeof window.__save === 'function');
-    await page.evaluate(({ manifest, files }) => window.__save(manifest, files), {
-      manifest,
-      files,
-    });
-    await page.reload();
-    const model = page.getByTestId('analysis-model');
-    await model.waitFor();
-    // The bundled demo model is listed too: choose the test's own.
-    await expect
-      .poll(() => model.locator('option').allTextContents())
-      .toContainEqual(expect.stringContaining('tiny-mae'));
-    const tiny = await model.locator('option', { hasText: 'tiny-mae' }).getAttribute('value');
-    await model.selectOption(tiny!);
-    expect(await model.locator('option:checked').textContent()).toContain('tiny-mae');
-
-    // WASM, loaded once by hand: from then on, opening an image analyses it.
-    await page.getByTestId('analysis-backend').selectOption('wasm');
-    await page.getByTestId('analysis-load').click();
-    const status = page.getByTestId('engine-status');
-    await expect
-      .poll(() => status.textContent(), { timeout: 60_000 })
-      .toMatch(/In use: tiny-mae · WASM · \d+ threads? · fp32/);
-
-    await page.getByTestId('file-input').setInputFiles(RG3);
-    await waitForShown(page, 'RG3_JLSL.dcm');
+    await openAnalysed();
     const progress = page.getByTestId('analysis-progress');
-    await expect
-      .poll(() => progress.getAttribute('data-phase'), { timeout: 60_000 })
-      .toMatch(/done|error/);
-    expect(await page.getByTestId('analysis-message').count()).toBe(0);
     expect(await progress.getAttribute('data-done')).toBe('4');
     expect(await progress.getAttribute('data-total')).toBe('4');
     expect(await page.getByTestId('analysis-timings').textContent()).toMatch(/Encoder\s*[\d.]+ ms/);
@@ -298,9 +321,17 @@ describe('analysis panel in Chromium', () => {
         await page.mouse.wheel(0, 250);
       }),
     );
-    await page.waitForTimeout(200);
+    // Not a fixed wait: poll the state asserted, the overlay where the whole wheel turn puts
+    // the image, until the viewer and the overlay have both drawn it.
+    const zoomedBox = (o: OverlayPixels) => imageBox(o, fit * 2 ** (-250 / 500));
+    await expect
+      .poll(async () => {
+        const o = await readOverlay();
+        return boxError(o.box, zoomedBox(o));
+      })
+      .toBeLessThanOrEqual(2);
     const zoomed = await readOverlay();
-    expectBoxNear(zoomed.box, imageBox(zoomed, fit * 2 ** (-250 / 500)));
+    expectBoxNear(zoomed.box, zoomedBox(zoomed));
 
     // Turned off, nothing is drawn.
     await afterOverlayDraw(() => page.getByTestId('overlay-enabled').uncheck());
@@ -388,6 +419,7 @@ describe('analysis panel in Chromium', () => {
   });
 
   it('cancels a running analysis and starts another', async () => {
+    await openAnalysed();
     const progress = page.getByTestId('analysis-progress');
     await page.getByTestId('analysis-passes').fill('64');
     // Run, and cancel before the worker can answer.
@@ -395,6 +427,9 @@ describe('analysis panel in Chromium', () => {
       const button = (id: string) =>
         document.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)!;
       button('analysis-run').click();
+      // Not a sleep: one turn of the event loop, so the click's promise chain (the model is
+      // loaded already) and Svelte's DOM update, all microtasks, have run; the worker's
+      // answer to 64 passes is a task of its own, far behind.
       await new Promise((resolve) => setTimeout(resolve, 0));
       const running = document
         .querySelector('[data-testid=analysis-progress]')!
@@ -412,7 +447,10 @@ describe('analysis panel in Chromium', () => {
     expect(await progress.getAttribute('data-done')).toBe('4');
     expect(await page.getByTestId('heatmap-overlay').getAttribute('data-visible')).toBe('true');
 
-    // The choices outlive the page.
+    // The choices outlive the page: this test's own, and overlay ones set here rather than
+    // left by the test before (they are saved as they change, before the reload below).
+    await page.getByTestId('overlay-opacity').fill('0.25');
+    await page.getByTestId('overlay-colormap').selectOption('viridis');
     await page.reload();
     await page.getByTestId('analysis-model').waitFor();
     expect(await page.getByTestId('analysis-backend').inputValue()).toBe('wasm');

@@ -55,11 +55,27 @@ function files(): string[] {
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
+/** RSS that moves less than this between two reads has settled after a collection. */
+const SETTLED = 4 * 2 ** 20;
+
 async function sample(): Promise<{ rss: number; heap: number }> {
   await cdp.send('HeapProfiler.collectGarbage');
-  await page.waitForTimeout(500);
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-  return { rss: rendererMemory(browser.profile), heap: usedSize };
+  // The collection returns pages to the system behind it, on other threads: read the
+  // renderer's RSS once two reads a poll apart agree (the first only sets the baseline),
+  // not after a fixed wait.
+  let rss: number | undefined;
+  await expect
+    .poll(
+      () => {
+        const before = rss;
+        rss = rendererMemory(browser.profile);
+        return before === undefined ? Infinity : Math.abs(rss - before);
+      },
+      { interval: 100, timeout: 10_000 },
+    )
+    .toBeLessThan(SETTLED);
+  return { rss: rss!, heap: usedSize };
 }
 
 describe('memory over 50 radiographs', () => {

@@ -509,18 +509,25 @@ describe('Import model', () => {
     // A second copy under another name, so it is a model of its own.
     const renamed = { ...manifest, name: 'dropped bundle' };
     files['model.json'] = Buffer.from(JSON.stringify(renamed)).toString('base64');
-    await page.getByTestId('models-dialog').evaluate((dialog, files) => {
+    const reachedPage = await page.getByTestId('models-dialog').evaluate((dialog, files) => {
       const data = new DataTransfer();
       for (const [name, base64] of Object.entries(files)) {
         const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
         data.items.add(new File([bytes], name));
       }
+      // The page's drop zone listens on the window: see whether the drop gets there at all.
+      let reached = false;
+      const seen = () => (reached = true);
+      window.addEventListener('drop', seen);
       for (const type of ['dragenter', 'dragover', 'drop']) {
         dialog.dispatchEvent(
           new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }),
         );
       }
+      window.removeEventListener('drop', seen);
+      return reached;
     }, files);
+    expect(reachedPage).toBe(false);
     const message = page.getByTestId('import-message');
     await message.waitFor({ timeout: 30_000 });
     expect(await message.textContent()).toContain('Saved dropped bundle');
@@ -610,6 +617,12 @@ describe('when browser storage is full', () => {
       weights: randomMaeWeights(wide, 33),
     });
     await openModels(fullPage);
+    // The import reads the list again when it ends, after the error shows: count the
+    // readings, to look at the list once that one is in.
+    const list = fullPage.getByTestId('model-list');
+    const listings = async () => Number(await list.getAttribute('data-listings'));
+    await fullPage.getByTestId('models-empty').waitFor();
+    const listedBefore = await listings();
     await fullPage.getByTestId('variant-int8').uncheck();
     await fullPage.getByTestId('model-folder-input').setInputFiles(dir);
     const error = fullPage.getByTestId('import-error');
@@ -617,11 +630,12 @@ describe('when browser storage is full', () => {
     expect((await error.textContent())?.trim()).toMatch(
       /^Not enough browser storage for wide-mae: [\d.]+ MB needed; free space by deleting models in the model manager$/,
     );
-    expect(await fullPage.getByTestId('model').count()).toBe(0);
-    expect(await fullPage.getByTestId('models-empty').isVisible()).toBe(true);
+    await expect.poll(listings).toBeGreaterThan(listedBefore);
+    await expect.poll(() => fullPage.getByTestId('model').count()).toBe(0);
+    await expect.poll(() => fullPage.getByTestId('models-empty').isVisible()).toBe(true);
     // The dialog closes and the page is still usable.
     await fullPage.getByRole('button', { name: 'Close' }).click();
-    expect(await fullPage.getByTestId('models-dialog').isVisible()).toBe(false);
+    await expect.poll(() => fullPage.getByTestId('models-dialog').isVisible()).toBe(false);
     await openModels(fullPage);
     expect(full.errors).toEqual([]);
   });

@@ -196,9 +196,11 @@ describe('viewer in Chromium', () => {
       for (let step = 1; step <= 6; step++) await page.mouse.move(cx, cy + step * 20);
       await page.mouse.up();
     });
-    await page.waitForTimeout(100);
-    const dragged = await sampleCanvas(expected, GRID);
-    expect(Math.abs(mean(dragged.cells) - mean(shown.cells))).toBeGreaterThan(10);
+    // The first draw after the drag may show only part of it (the last moves are drawn
+    // at the next frame): poll the picture until it has moved, not for a fixed time.
+    const moved = async () =>
+      Math.abs(mean((await sampleCanvas(expected, GRID)).cells) - mean(shown.cells));
+    await expect.poll(moved).toBeGreaterThan(10);
     expect(await page.getByTestId('status-window').textContent()).not.toBe(windowText);
     // The pixel readout reports the value under the cursor.
     expect(await page.getByTestId('status-pixel').textContent()).toMatch(

@@ -164,7 +164,8 @@ async function renderCount(page: Page): Promise<number> {
 
 /**
  * Waits until the file list shows `name` opened (or failed: then throws with its message)
- * and the viewer has drawn an image.
+ * and the viewer has drawn that file: not merely any image, since after a click on another
+ * row the previous one is still on screen until the new one is drawn.
  */
 export async function waitForShown(page: Page, name: string, timeout = 60_000): Promise<void> {
   const entry = page.getByTestId('entry').filter({ hasText: name });
@@ -184,11 +185,19 @@ export async function waitForShown(page: Page, name: string, timeout = 60_000): 
   if ((await status.jsonValue()) !== 'ready') {
     throw new Error(`${name} did not open: ${await entry.first().textContent()}`);
   }
-  await page.waitForFunction(
-    () => Number(document.querySelector('[data-testid=viewer]')?.getAttribute('data-renders')) > 0,
-    undefined,
-    { timeout },
-  );
+  // The viewer names the file of the image it drew last (see Viewer.svelte).
+  await page
+    .waitForFunction(
+      (n) => document.querySelector('[data-testid=viewer]')?.getAttribute('data-shown-name') === n,
+      name,
+      { timeout },
+    )
+    .catch(async (error: unknown) => {
+      const shown = await page.getByTestId('viewer').getAttribute('data-shown-name');
+      throw new Error(`${name} was not drawn; the viewer shows ${JSON.stringify(shown)}`, {
+        cause: error,
+      });
+    });
 }
 
 /** Runs `action` and waits until the viewer has drawn again. */
