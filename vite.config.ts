@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { bundledModels } from './tools/vite-bundled-models.ts';
 import { offline } from './tools/vite-offline.ts';
+import { samples } from './tools/vite-samples.ts';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads (SharedArrayBuffer).
 // Without these headers ORT silently falls back to one thread.
@@ -15,6 +16,7 @@ export default defineConfig({
     svelte(),
     bundledModels(import.meta.dirname, ['models/demo']),
     offline(import.meta.dirname),
+    samples(import.meta.dirname),
   ],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },

@@ -1,10 +1,13 @@
 /**
  * README screenshots of the viewer: `npx tsx tools/screenshot.ts`.
  * Starts the dev server, opens the NEMA hip (RG2) and tibia (RG3) radiographs in
- * headless Chromium and writes docs/viewer-hip.png and docs/viewer-tibia.png (1280x800).
+ * headless Chromium and writes docs/viewer-hip.png and docs/viewer-tibia.png (1280x800),
+ * then, on a fresh page, the bundled model's map of a fractured FracAtlas validation image
+ * (a distal forearm fracture the demo's region finds): docs/map-fracture.png.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import {
   PROJECT_ROOT,
   afterNextRender,
@@ -13,6 +16,8 @@ import {
   waitForShown,
 } from '../tests/helpers/browser';
 import { dataPath } from '../tests/helpers/data';
+
+const MAP_SHOT = { file: 'IMG0001380.jpg', out: 'docs/map-fracture.png' };
 
 const SHOTS = [
   { file: 'RG2_UNC.dcm', out: 'docs/viewer-hip.png' },
@@ -41,6 +46,7 @@ async function main(): Promise<void> {
         await page.screenshot({ path: out });
         console.log(`wrote ${path.relative(process.cwd(), out)}`);
       }
+      await mapShot(page, server.url);
       if (browser.errors.length > 0) console.warn(`page errors:\n${browser.errors.join('\n')}`);
     } finally {
       await browser.close();
@@ -48,6 +54,29 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
+}
+
+/** The bundled model's map, as a first visit shows it, of a fractured validation image. */
+async function mapShot(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page
+    .getByTestId('file-input')
+    .setInputFiles(dataPath('fracatlas', 'images', MAP_SHOT.file));
+  await waitForShown(page, MAP_SHOT.file);
+  await page.waitForFunction(
+    (file) => {
+      const overlay = document.querySelector('[data-testid=heatmap-overlay]');
+      return (
+        overlay?.getAttribute('data-result-name') === file &&
+        overlay.getAttribute('data-visible') === 'true'
+      );
+    },
+    MAP_SHOT.file,
+    { timeout: 120_000 },
+  );
+  const out = path.join(PROJECT_ROOT, MAP_SHOT.out);
+  await page.screenshot({ path: out });
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 
 main().catch((error: unknown) => {

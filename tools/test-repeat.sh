@@ -33,7 +33,7 @@ for i in $(seq 1 "$runs"); do
     verdict="FAILED (log: $root/test-repeat-$i.log)"
     cp "$work/run-$i.log" "$root/test-repeat-$i.log"
   fi
-  summary=$(grep -E '^\s+Tests\s' "$work/run-$i.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | xargs)
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$work/run-$i.log" | grep -E '^\s+Tests\s' | tail -1 | xargs)
   echo "run $i of $runs: $verdict in $(($(date +%s) - start)) s ($summary)"
 done
 echo "test:repeat: $passed of $runs runs passed, with a CPU hog beside them"

@@ -26,10 +26,11 @@ import { meanError } from '../../src/lib/mae/scores';
 import type { PatchLayout } from '../../src/lib/mae/patches';
 import { mapViews } from '../../src/lib/mae/map-views';
 import { headScores, type HeadScore } from '../../src/lib/model/heads';
-import type { VariantName } from '../../src/lib/model/manifest';
+import { recommendedMap, type VariantName } from '../../src/lib/model/manifest';
 import { openBundleRunners } from '../../src/cli/bundle-runners';
 import { isValidation, readAtlas, readFractures, type Fracture } from './fracatlas';
 import { auroc, overlaps, polygonMask, type Box } from './metrics';
+import { printTable, readCnnFigures } from './report-table';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -120,6 +121,12 @@ const local = {
   rawChance: 0,
   relChance: 0,
   centreHits: 0,
+  rawCentreHits: 0,
+  /** Fractures a centred square of the relative region's size misses: a map that only learned "the middle" fails there. */
+  offCentre: 0,
+  rawHitsOffCentre: 0,
+  relHitsOffCentre: 0,
+  relChanceOffCentre: 0,
   rawArea: 0,
   relArea: 0,
   rawPixel: 0,
@@ -162,7 +169,15 @@ for (const image of images) {
     local.relHits += hitsAny(relRoi.box, boxes) ? 1 : 0;
     local.rawChance += chanceOfHit(g, rawRoi.box.width, boxes);
     local.relChance += chanceOfHit(g, relRoi.box.width, boxes);
-    local.centreHits += hitsAny(centred(g, relRoi.box.width), boxes) ? 1 : 0;
+    const centreHit = hitsAny(centred(g, relRoi.box.width), boxes);
+    local.centreHits += centreHit ? 1 : 0;
+    local.rawCentreHits += hitsAny(centred(g, rawRoi.box.width), boxes) ? 1 : 0;
+    if (!centreHit) {
+      local.offCentre++;
+      local.rawHitsOffCentre += hitsAny(rawRoi.box, boxes) ? 1 : 0;
+      local.relHitsOffCentre += hitsAny(relRoi.box, boxes) ? 1 : 0;
+      local.relChanceOffCentre += chanceOfHit(g, relRoi.box.width, boxes);
+    }
     local.rawArea += (rawRoi.box.width * rawRoi.box.height) / (g.sourceWidth * g.sourceHeight);
     local.relArea += (relRoi.box.width * relRoi.box.height) / (g.sourceWidth * g.sourceHeight);
     local.rawPixel += pixelAuroc(result.map, g, list);
@@ -182,12 +197,17 @@ const figures: Record<string, number | string> = {
   fracturedWithBoxes: local.images,
   roiOnFractureRaw: local.rawHits / local.images,
   roiOnFractureRawChance: local.rawChance / local.images,
+  roiOnFractureRawCentre: local.rawCentreHits / local.images,
   roiAreaShareRaw: local.rawArea / local.images,
   pixelAurocRaw: local.rawPixel / local.images,
   roiOnFractureRelative: local.relHits / local.images,
   roiOnFractureRelativeChance: local.relChance / local.images,
   roiOnFractureCentre: local.centreHits / local.images,
   roiAreaShareRelative: local.relArea / local.images,
+  offCentreFractures: local.offCentre,
+  roiOnOffCentreFractureRaw: local.rawHitsOffCentre / local.offCentre,
+  roiOnOffCentreFractureRelative: local.relHitsOffCentre / local.offCentre,
+  roiOnOffCentreFractureRelativeChance: local.relChanceOffCentre / local.offCentre,
   pixelAurocRelative: local.relPixel / local.images,
 };
 if (classifier) {
@@ -232,6 +252,8 @@ if (classifier) {
     images.map((i) => i.labels.fractured),
   );
 }
+figures.recommendedMap = recommendedMap(manifest);
+printTable(figures, readCnnFigures());
 console.log(JSON.stringify(figures, null, 2));
 const jsonOut = option('--json');
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');

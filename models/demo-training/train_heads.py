@@ -12,7 +12,11 @@ with exactly one region flag).
 Two recipes, compared on the fixed validation split (see models/demo/MODEL_CARD.md):
   --mode probe     the encoder frozen, a linear layer on its CLS token (the default:
                    it measured better than the fine-tuning tried)
-  --mode finetune  light fine-tuning of the whole encoder (layer-wise lr decay)
+  --mode finetune  fine-tuning of the whole encoder (layer-wise lr decay); with
+                   --crop-share S, a share S of each batch is square crops as the app's
+                   region-guided classification takes them (around a fracture box when
+                   the image has one), so the heads learn to read a region too; with
+                   --minutes M, training stops after M minutes (cosine over that time)
 
 Run: /usr/bin/python3 models/demo-training/train_heads.py
 """
@@ -118,7 +122,9 @@ def targets(rows):
 
 def head_loss(logits, y, fracture_weight):
     loss = F.binary_cross_entropy_with_logits(logits[:, 0], y[:, 0], pos_weight=fracture_weight)
-    loss = loss + F.binary_cross_entropy_with_logits(logits[:, 1], y[:, 1])
+    implant = y[:, 1] >= 0  # -1: not known for this input (a crop)
+    if implant.any():
+        loss = loss + F.binary_cross_entropy_with_logits(logits[implant, 1], y[implant, 1])
     one_region = y[:, 2] >= 0
     if one_region.any():
         loss = loss + F.cross_entropy(logits[one_region, 2:], y[one_region, 2:].argmax(1))
@@ -164,6 +170,48 @@ def predict(model, images, index, batch=64, features=False):
     return torch.cat(out)
 
 
+def fracture_boxes_256(rows, size=256):
+    """Each image's fracture boxes in the prepared size x size image's pixels (the file is stretched)."""
+    data = os.environ.get("SKELEX_DATA", os.path.join(HERE, "..", "..", "..", "shared", "data"))
+    with open(os.path.join(data, "fracatlas", "fractures.coco.json")) as f:
+        coco = json.load(f)
+    names = {im["id"]: im["file_name"] for im in coco["images"]}
+    by_name = {}
+    for a in coco["annotations"]:
+        by_name.setdefault(names[a["image_id"]], []).append(a["bbox"])
+    out = []
+    for r in rows:
+        sx, sy = size / float(r["width"]), size / float(r["height"])
+        out.append([(x * sx, y * sy, w * sx, h * sy) for x, y, w, h in by_name.get(r["image_id"], [])])
+    return out
+
+
+def region_crops(batch, boxes, generator, size=256):
+    """Square crops as the app's region-guided classification takes them (a quarter to 60%
+    of the side): around a fracture box when the image has one, elsewhere at random."""
+    def start(lo, hi):
+        hi = max(lo, hi)
+        return torch.randint(lo, hi + 1, (1,), generator=generator).item()
+
+    out = []
+    for img, image_boxes in zip(batch, boxes):
+        side = int(size * torch.empty(1).uniform_(0.25, 0.6, generator=generator).item())
+        if image_boxes:
+            bx, by, bw, bh = image_boxes[torch.randint(0, len(image_boxes), (1,), generator=generator).item()]
+            side = min(size, max(side, int(math.ceil(max(bw, bh))) + 4))
+            # Starts that keep the whole box inside the square (clamped to the image).
+            x = start(max(0, int(math.ceil(bx + bw)) - side), min(int(bx), size - side))
+            y = start(max(0, int(math.ceil(by + bh)) - side), min(int(by), size - side))
+        else:
+            x, y = start(0, size - side), start(0, size - side)
+        crop = img[y : y + side, x : x + side].float()[None, None] / 255
+        crop = F.interpolate(crop, size=(224, 224), mode="bicubic", align_corners=False).clamp(0, 1)[0, 0]
+        if torch.rand(1, generator=generator).item() < 0.5:
+            crop = crop.flip(-1)
+        out.append(crop)
+    return normalise(torch.stack(out))
+
+
 def layer_groups(model, decay):
     """Layer-wise learning-rate decay: the head learns fastest, the patch embedding slowest."""
     depth = len(model.layers)
@@ -180,6 +228,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "classifier"))
     parser.add_argument("--mode", choices=["probe", "finetune"], default="probe")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--minutes", type=float, default=0, help="finetune: stop after this long (0: no limit)")
+    parser.add_argument("--crop-share", type=float, default=0, help="finetune: share of each batch given as region crops")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--layer-decay", type=float, default=0.65)
@@ -214,6 +264,7 @@ def main():
         with torch.no_grad():
             print(f"probe, validation: {report(head(feats_val), y[val])}", flush=True)
     else:
+        boxes = fracture_boxes_256(rows) if args.crop_share > 0 else None
         groups = layer_groups(model, args.layer_decay)
         optimizer = torch.optim.AdamW([{"params": g["params"]} for g in groups], lr=args.lr, weight_decay=0.05)
         steps = args.epochs * (len(train) // args.batch)
@@ -223,19 +274,33 @@ def main():
             order = torch.randperm(len(train), generator=generator)
             for i in range(len(train) // args.batch):
                 warm = max(1, steps // 10)
-                lr = args.lr * ((step + 1) / warm if step < warm else 0.5 * (1 + math.cos(math.pi * (step - warm) / (steps - warm))))
+                if args.minutes:  # warm-up over the first 20 steps, then cosine over the time budget
+                    done = min(1.0, (time.time() - start) / (args.minutes * 60))
+                    lr = args.lr * ((step + 1) / 20 if step < 20 else 0.5 * (1 + math.cos(math.pi * done)))
+                else:
+                    lr = args.lr * ((step + 1) / warm if step < warm else 0.5 * (1 + math.cos(math.pi * (step - warm) / (steps - warm))))
                 for group, spec in zip(optimizer.param_groups, groups):
                     group["lr"] = lr * spec["scale"]
                 index = [train[j] for j in order[i * args.batch : (i + 1) * args.batch]]
-                loss = head_loss(model(augment(images[index], generator, min_scale=0.8)), y[index], fracture_weight)
+                crops = int(round(args.crop_share * len(index)))
+                x = augment(images[index[crops:]], generator, min_scale=0.8)
+                target = y[index].clone()
+                if crops:
+                    x = torch.cat([region_crops(images[index[:crops]], [boxes[j] for j in index[:crops]], generator), x])
+                    target[:crops, 1] = -1  # a crop may not show the implant: no implant loss on crops
+                loss = head_loss(model(x), target, fracture_weight)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 step += 1
+                if args.minutes and time.time() - start > args.minutes * 60:
+                    break
                 if step % 20 == 0:
                     elapsed = time.time() - start
                     print(f"step {step}/{steps} {elapsed:.0f}s {step * args.batch / elapsed:.1f} img/s loss {loss.item():.4f}", flush=True)
             print(f"epoch {epoch + 1}, validation: {report(predict(model, images, val), y[val])}", flush=True)
+            if args.minutes and time.time() - start > args.minutes * 60:
+                break
 
     os.makedirs(args.out, exist_ok=True)
     write_safetensors(os.path.join(args.out, "model.safetensors"), model.hf_state_dict())

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PASSES, type MaskSchedule } from '../lib/mae/analyze';
 import type { MapKind } from '../lib/mae/map-views';
-import type { VariantName } from '../lib/model/manifest';
+import { recommendedMap, type VariantName } from '../lib/model/manifest';
 import { summaryCsv, type SummaryRow } from '../lib/report/summary';
 import { analyzeFile, png, type AnalyzeSettings } from './analyze-file';
 import {
@@ -49,7 +49,8 @@ options:
   --passes N        masking passes (default 4 complementary, 10 random)
   --schedule S      complementary (every patch masked equally often) or random (SKELEX's)
   --seed S          seed of the masks (default 0)
-  --map M           raw (SKELEX's reconstruction error) or relative (default raw)
+  --map M           raw (SKELEX's reconstruction error) or relative (default: the one the
+                    bundle recommends, raw when it says nothing)
   --variant V       fp32, fp16, int8 or q4 (default: the most exact one in the bundle)
   --resume          continue the run in DIR (or start it): finished images are kept, none twice
   --overwrite       start again in a DIR that holds a run
@@ -67,7 +68,7 @@ const OPTIONS = {
   passes: { type: 'string' },
   schedule: { type: 'string', default: 'complementary' },
   seed: { type: 'string', default: '0' },
-  map: { type: 'string', default: 'raw' },
+  map: { type: 'string' },
   variant: { type: 'string' },
   resume: { type: 'boolean', default: false },
   overwrite: { type: 'boolean', default: false },
@@ -125,8 +126,8 @@ function plan(args: string[]): Plan {
   const schedule = values.schedule as MaskSchedule;
   if (schedule !== 'complementary' && schedule !== 'random')
     fail('--schedule must be complementary or random');
-  const map = values.map as MapKind;
-  if (map !== 'raw' && map !== 'relative') fail('--map must be raw or relative');
+  if (values.map !== undefined && values.map !== 'raw' && values.map !== 'relative')
+    fail('--map must be raw or relative');
   const number = (name: string, text: string, min: number, max: number) =>
     wholeNumber('analyze', ANALYZE_USAGE, name, text, min, max);
   const passes = number('passes', values.passes ?? String(DEFAULT_PASSES[schedule]), 1, 256);
@@ -139,6 +140,7 @@ function plan(args: string[]): Plan {
   }
   const bundle = values.model!;
   const manifest = readManifest(bundle);
+  const map: MapKind = (values.map as MapKind | undefined) ?? recommendedMap(manifest);
   const variant = chooseVariant(manifest, values.variant);
   const graphs = manifest.variants?.[variant];
   const classifier = manifest.classifier?.variants;

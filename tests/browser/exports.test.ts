@@ -80,6 +80,11 @@ describe('exports', () => {
       })
       .toBe('done');
 
+    // The demo bundle recommends the relative map, so the overlay starts on it. This drawn
+    // image's dark flat sides read as collimation, leaving the relative map little to show:
+    // the export is checked on SKELEX's raw map, one click away.
+    await expect.poll(() => page.getByTestId('overlay-kind').inputValue()).toBe('relative');
+    await page.getByTestId('overlay-kind').selectOption('raw');
     const overlay = await saved('export-overlay');
     expect(overlay.name).toBe('export-me.overlay.png');
     const png = decode(overlay.bytes);

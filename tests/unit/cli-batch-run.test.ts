@@ -158,6 +158,24 @@ describe('skelex analyze --resume', () => {
   }, 120_000);
 });
 
+describe("skelex analyze's map", () => {
+  it("is the one the bundle recommends unless --map says otherwise (the demo's: relative)", async () => {
+    const manifest = JSON.parse(readFileSync(path.join(MODEL, 'model.json'), 'utf8'));
+    expect(manifest.mae.recommendedMap).toBe('relative');
+    const file = dataPath('dicom', 'RG3_RLE.dcm'); // collimated: the two maps' regions differ
+    const summaries = [];
+    for (const map of [[], ['--map', 'relative'], ['--map', 'raw']]) {
+      const out = path.join(work, `map-${map.join('') || 'default'}`);
+      const run = await runSkelex(['analyze', file, '--model', MODEL, '--out', out, ...map]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`${map[1] ?? 'relative'} map`);
+      summaries.push(summaryOf(out));
+    }
+    expect(summaries[0]).toBe(summaries[1]);
+    expect(summaries[2]).not.toBe(summaries[0]);
+  }, 120_000);
+});
+
 /** The Indexed Job's container command and variables, read from the manifest itself. */
 function jobFromManifest() {
   const text = readFileSync(path.join(PROJECT_ROOT, 'docs/kubernetes/analyze-job.yaml'), 'utf8');

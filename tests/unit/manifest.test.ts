@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { validateManifest, type BundleManifest } from '../../src/lib/model/manifest';
+import {
+  recommendedMap,
+  validateManifest,
+  type BundleManifest,
+} from '../../src/lib/model/manifest';
 
 const file = (path: string) => ({ path, sha256: 'a'.repeat(64), bytes: 10 });
 
@@ -32,9 +36,21 @@ describe('model.json validation', () => {
     expect(validateManifest(manifest()).name).toBe('demo');
   });
 
+  it("recommends SKELEX's raw map unless the bundle names another", () => {
+    expect(recommendedMap(validateManifest(manifest()))).toBe('raw');
+    const relative = manifest();
+    relative.mae!.recommendedMap = 'relative';
+    expect(recommendedMap(validateManifest(relative))).toBe('relative');
+  });
+
   const broken: [string, (m: Record<string, unknown>) => void, RegExp][] = [
     ['wrong format', (m) => (m.format = 'other/1'), /"format"/],
     ['missing input', (m) => delete m.input, /"input" is missing/],
+    [
+      'a recommended map that is not raw or relative',
+      (m) => ((m.mae as Record<string, unknown>).recommendedMap = 'pretty'),
+      /"mae\.recommendedMap" must be "raw" or "relative"/,
+    ],
     [
       'mean of the wrong length',
       (m) => ((m.input as { mean: number[] }).mean = [0.5]),

@@ -6,9 +6,17 @@
 import type { Geometry } from '../imaging/preprocess';
 import type { PatchLayout } from './patches';
 import { patchMeans, regionOfInterest, type RegionOfInterest } from './regions';
+import type { ExposedField } from './exposed-field';
 import { relativeErrorMap, type RelativeMap } from './relative-map';
 
 export type MapKind = 'raw' | 'relative';
+
+const fieldRect = (f: ExposedField) => ({
+  x: f.left,
+  y: f.top,
+  width: f.right - f.left,
+  height: f.bottom - f.top,
+});
 
 export interface MapViews {
   relative: RelativeMap;
@@ -27,7 +35,10 @@ export function mapViews(
     relative,
     roi: {
       raw: regionOfInterest(result.map, geometry, { patch: layout.patch, counts: result.counts }),
-      relative: regionOfInterest(relative.map, geometry, { patch: layout.patch }),
+      relative: regionOfInterest(relative.map, geometry, {
+        patch: layout.patch,
+        within: fieldRect(relative.field),
+      }),
     },
   };
 }

@@ -186,12 +186,26 @@ function bestComponent(
   return best;
 }
 
-/** A square of `side` source pixels centred on (cx, cy), moved (not cut) to lie inside the image. */
-function squareInside(g: Geometry, cx: number, cy: number, side: number): Rect {
-  const w = Math.min(side, g.sourceWidth);
-  const h = Math.min(side, g.sourceHeight);
-  const x = Math.min(Math.max(0, Math.round(cx - w / 2)), g.sourceWidth - w);
-  const y = Math.min(Math.max(0, Math.round(cy - h / 2)), g.sourceHeight - h);
+/** A source-pixel rectangle cut to the image, in whole pixels. */
+function clipToImage(g: Geometry, r: Rect): Rect {
+  const x = Math.max(0, Math.round(r.x));
+  const y = Math.max(0, Math.round(r.y));
+  const right = Math.min(g.sourceWidth, Math.round(r.x + r.width));
+  const bottom = Math.min(g.sourceHeight, Math.round(r.y + r.height));
+  return { x, y, width: Math.max(1, right - x), height: Math.max(1, bottom - y) };
+}
+
+/**
+ * A square of `side` source pixels centred on (cx, cy), moved (not cut) to lie
+ * inside `bounds` (source pixels; the whole image by default), and cut only
+ * where `bounds` is smaller than the square.
+ */
+function squareInside(g: Geometry, cx: number, cy: number, side: number, bounds?: Rect): Rect {
+  const b = bounds ?? { x: 0, y: 0, width: g.sourceWidth, height: g.sourceHeight };
+  const w = Math.min(side, b.width);
+  const h = Math.min(side, b.height);
+  const x = Math.min(Math.max(b.x, Math.round(cx - w / 2)), b.x + b.width - w);
+  const y = Math.min(Math.max(b.y, Math.round(cy - h / 2)), b.y + b.height - h);
   return { x, y, width: w, height: h };
 }
 
@@ -203,7 +217,12 @@ function squareInside(g: Geometry, cx: number, cy: number, side: number): Rect {
 export function regionOfInterest(
   map: ArrayLike<number>,
   geometry: Geometry,
-  options: RegionOptions & { patch: number; counts?: ArrayLike<number> },
+  options: RegionOptions & {
+    patch: number;
+    counts?: ArrayLike<number>;
+    /** Where the region must lie, in model-grid pixels (e.g. the exposed field); the image by default. */
+    within?: Rect;
+  },
 ): RegionOfInterest {
   const size = geometry.size;
   if (map.length !== size * size) {
@@ -235,16 +254,18 @@ export function regionOfInterest(
     1,
     Math.round(o.minShare * Math.min(geometry.sourceWidth, geometry.sourceHeight)),
   );
+  const bounds = options.within && clipToImage(geometry, rectToSource(geometry, options.within));
   if (!component) {
     const box = squareInside(
       geometry,
       geometry.sourceWidth / 2,
       geometry.sourceHeight / 2,
       minSide,
+      bounds,
     );
     return { box, found: false, score: 0 };
   }
-  const bounds = rectToSource(geometry, {
+  const extent = rectToSource(geometry, {
     x: component.x0,
     y: component.y0,
     width: component.x1 - component.x0 + 1,
@@ -252,13 +273,14 @@ export function regionOfInterest(
   });
   const side = Math.max(
     minSide,
-    Math.round(Math.max(bounds.width, bounds.height) * (1 + o.margin)),
+    Math.round(Math.max(extent.width, extent.height) * (1 + o.margin)),
   );
   const box = squareInside(
     geometry,
-    bounds.x + bounds.width / 2,
-    bounds.y + bounds.height / 2,
+    extent.x + extent.width / 2,
+    extent.y + extent.height / 2,
     side,
+    bounds,
   );
   return { box, found: true, score: component.score };
 }

@@ -10,12 +10,15 @@
  *           x share of the patch that is body (brighter than the image's
  *             background, by Otsu's threshold)
  *           x 0 for a patch with burned-in white (markers, labels, metal)
- *           x 0 within `border` patches of the edge (collimation, film edges).
+ *           x 0 within `border` patches of the edge (film edges)
+ *           x 0 outside the exposed field (collimation, exposed-field.ts),
+ *   with the neighbourhood's median taken over patches inside the field.
  *
  * Measured on FracAtlas training images (models/demo/MODEL_CARD.md) against
  * the raw map and against errors referenced to normal images at the same place.
  * DOM-free and cheap: a few hundred thousand operations an image.
  */
+import { exposedField, type ExposedField } from './exposed-field';
 import { gridSide, type PatchLayout } from './patches';
 
 export interface RelativeMapOptions {
@@ -27,6 +30,8 @@ export interface RelativeMapOptions {
   saturationLevel?: number;
   /** A patch with more than this share of burned-in white scores 0 (default 0.02). */
   saturatedShare?: number;
+  /** Score only patches wholly inside the exposed field (default true). */
+  withinField?: boolean;
 }
 
 export const RELATIVE_MAP_DEFAULTS: Required<RelativeMapOptions> = {
@@ -34,6 +39,7 @@ export const RELATIVE_MAP_DEFAULTS: Required<RelativeMapOptions> = {
   border: 2,
   saturationLevel: 250,
   saturatedShare: 0.02,
+  withinField: true,
 };
 
 /** Floor under errors before the log, so a perfect patch is not -Infinity. */
@@ -115,11 +121,31 @@ export function patchGridToPixels(values: ArrayLike<number>, layout: PatchLayout
   return out;
 }
 
+/** 1 for each patch wholly inside the exposed field. */
+export function patchesInField(layout: PatchLayout, field: ExposedField): Uint8Array {
+  const side = gridSide(layout);
+  const inside = new Uint8Array(side * side);
+  const { patch } = layout;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const within =
+        x * patch >= field.left &&
+        (x + 1) * patch <= field.right &&
+        y * patch >= field.top &&
+        (y + 1) * patch <= field.bottom;
+      inside[y * side + x] = within ? 1 : 0;
+    }
+  }
+  return inside;
+}
+
 export interface RelativeMap {
   /** Per-patch score, 0 where suppressed [N]. */
   patchScores: Float32Array;
   /** The scores spread bilinearly over the S x S model grid. */
   map: Float32Array;
+  /** The exposed field the scores were confined to (model-grid pixels). */
+  field: ExposedField;
 }
 
 /**
@@ -145,19 +171,25 @@ export function relativeErrorMap(
   const logs = Array.from(patchErrors, (e) =>
     Number.isFinite(e) ? Math.log(Math.max(e, ERROR_FLOOR)) : NaN,
   );
+  const { size } = layout;
+  const field = o.withinField
+    ? exposedField(gray, size)
+    : { left: 0, top: 0, right: size, bottom: size };
+  const inField = patchesInField(layout, field);
   const patchScores = new Float32Array(side * side);
   for (let y = o.border; y < side - o.border; y++) {
     for (let x = o.border; x < side - o.border; x++) {
       const p = y * side + x;
-      if (!Number.isFinite(logs[p]) || saturated[p] > o.saturatedShare) continue;
+      if (!inField[p] || !Number.isFinite(logs[p]) || saturated[p] > o.saturatedShare) continue;
       const around: number[] = [];
       for (let v = Math.max(0, y - o.radius); v <= Math.min(side - 1, y + o.radius); v++) {
         for (let u = Math.max(0, x - o.radius); u <= Math.min(side - 1, x + o.radius); u++) {
-          if (Number.isFinite(logs[v * side + u])) around.push(logs[v * side + u]);
+          const q = v * side + u;
+          if (inField[q] && Number.isFinite(logs[q])) around.push(logs[q]);
         }
       }
       patchScores[p] = Math.max(0, logs[p] - median(around)) * body[p];
     }
   }
-  return { patchScores, map: patchGridToPixels(patchScores, layout) };
+  return { patchScores, map: patchGridToPixels(patchScores, layout), field };
 }

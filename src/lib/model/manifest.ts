@@ -44,7 +44,16 @@ export interface BundleManifest {
   license: string;
   source: string;
   input: InputSpec;
-  mae?: { maskRatio: number; normPixLoss: boolean };
+  mae?: {
+    maskRatio: number;
+    normPixLoss: boolean;
+    /**
+     * The error map this model's owners recommend showing: 'raw' (SKELEX's
+     * reconstruction error, the default when absent) or 'relative'
+     * (src/lib/mae/relative-map.ts). The app and `skelex analyze` start on it.
+     */
+    recommendedMap?: 'raw' | 'relative';
+  };
   /** The MAE's encoder and decoder graphs, per variant (present with `mae`). */
   variants?: Partial<Record<VariantName, { encoder: BundleFile; decoder: BundleFile }>>;
   classifier?: {
@@ -62,6 +71,11 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The map a bundle's owners recommend: SKELEX's raw map unless the bundle says otherwise. */
+export function recommendedMap(manifest: BundleManifest): 'raw' | 'relative' {
+  return manifest.mae?.recommendedMap ?? 'raw';
+}
 
 /** Checks a parsed model.json; throws an Error naming the file and the field. */
 export function validateManifest(value: unknown, source = 'model.json'): BundleManifest {
@@ -126,6 +140,12 @@ export function validateManifest(value: unknown, source = 'model.json'): BundleM
     if (typeof mae.maskRatio !== 'number' || mae.maskRatio <= 0 || mae.maskRatio >= 1)
       fail('"mae.maskRatio"', 'must be between 0 and 1');
     if (typeof mae.normPixLoss !== 'boolean') fail('"mae.normPixLoss"', 'must be true or false');
+    if (
+      mae.recommendedMap !== undefined &&
+      mae.recommendedMap !== 'raw' &&
+      mae.recommendedMap !== 'relative'
+    )
+      fail('"mae.recommendedMap"', 'must be "raw" or "relative"');
     checkVariants(m.variants, 'variants', ['encoder', 'decoder']);
   }
   if (m.classifier !== undefined) {

@@ -26,7 +26,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { bundleFiles, distinctFiles, variantSizes, type VariantSize } from './bundle-files';
 import { CHECKSUM_TAG, fileChecksum } from './checksum';
 import { digestBlob, sha256Hex, sha256OfBlob } from './hash';
-import { validateManifest, type BundleManifest } from './manifest';
+import { recommendedMap, validateManifest, type BundleManifest } from './manifest';
 
 export const DEFAULT_DB_NAME = 'skelex-models';
 export const DEFAULT_STORE_NAME = 'cache';
@@ -58,6 +58,8 @@ export interface ModelSummary {
   savedAt: number;
   /** Listed files no longer in the cache (dropped as damaged): the model must be imported again. */
   missingFiles: number;
+  /** The error map the bundle recommends showing. */
+  recommendedMap: 'raw' | 'relative';
 }
 
 export interface SaveProgress {
@@ -138,6 +140,7 @@ function summarise(record: StoredModel, cached: ReadonlySet<string>): ModelSumma
     totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
     savedAt: record.savedAt,
     missingFiles: files.filter((f) => !cached.has(f.sha256)).length,
+    recommendedMap: recommendedMap(record.manifest),
   };
 }
 

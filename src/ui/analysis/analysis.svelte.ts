@@ -5,6 +5,7 @@
  */
 import type { Radiograph } from '../../lib/imaging/radiograph';
 import type { ErrorMetric } from '../../lib/mae/error-map';
+import type { MapKind } from '../../lib/mae/map-views';
 import { DEFAULT_PASSES } from '../../lib/mae/analyze';
 import type { Rect } from '../../lib/imaging/preprocess';
 import type { HeadScore } from '../../lib/model/heads';
@@ -142,6 +143,8 @@ export class AnalysisController {
   message = $state('');
   /** The model and preferences the engine has loaded (see `#loadKey`). */
   loadedKey = $state('');
+  /** The model the engine last loaded. */
+  loadedModel = $state<ModelChoice | undefined>();
   /** What the engine runs with now (after the last load). */
   status = $state.raw<EngineStatus | undefined>(undefined);
   loadProgress = $state.raw<LoadProgress | undefined>(undefined);
@@ -339,8 +342,18 @@ export class AnalysisController {
       this.batchActive
     )
       return;
-    const known = this.status !== undefined || s.lastLoadedKey === s.modelKey;
+    // A model loaded here before, or the one served with the app (small, from its own origin):
+    // a fresh page shows the bundled model's map at once; an imported model waits to be asked.
+    const known =
+      this.status !== undefined ||
+      s.lastLoadedKey === s.modelKey ||
+      this.selectedModel?.bundled === true;
     if (known && this.selectedModel && this.#loadKey() !== this.#failedKey) void this.run();
+  }
+
+  /** The map the loaded model's bundle recommends (SKELEX's raw map when none is loaded). */
+  get recommendedMap(): MapKind {
+    return (this.loadedKey && this.loadedModel?.recommendedMap) || 'raw';
   }
 
   /** True when the chosen model, backend, variant or threads differ from what is loaded. */
@@ -394,6 +407,7 @@ export class AnalysisController {
         throw error;
       }
       this.loadedKey = key;
+      this.loadedModel = model;
       this.#failedKey = '';
       this.settings.lastLoadedKey = model.key;
       this.loadProgress = undefined;

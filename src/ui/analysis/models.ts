@@ -2,7 +2,8 @@
  * The models the analysis can use: those saved in this browser (the model cache) and
  * the demo model bundled with the app, when this build ships one.
  */
-import { validateManifest, type VariantName } from '../../lib/model/manifest';
+import type { MapKind } from '../../lib/mae/map-views';
+import { recommendedMap, validateManifest, type VariantName } from '../../lib/model/manifest';
 import type { ModelStore } from '../../lib/model/store';
 import type { ModelSource } from './engine';
 
@@ -12,7 +13,10 @@ export interface ModelChoice {
   label: string;
   source: ModelSource;
   variants: VariantName[];
+  /** Served with the app from its own origin: a fresh page may load it unasked. */
   bundled: boolean;
+  /** The error map the bundle recommends showing first. */
+  recommendedMap: MapKind;
 }
 
 /** Bundles served with the app, under the app's base URL. */
@@ -45,6 +49,7 @@ async function probeBundled(
       source,
       variants: Object.keys(manifest.variants) as VariantName[],
       bundled: true,
+      recommendedMap: recommendedMap(manifest),
     };
   } catch {
     return undefined;
@@ -76,6 +81,7 @@ export async function listModelChoices(
           source,
           variants: m.variants.map((v) => v.name),
           bundled: false,
+          recommendedMap: m.recommendedMap,
         };
       });
     return { choices: [...bundled, ...saved] };

@@ -142,7 +142,8 @@ export class BatchController {
             height: radiograph.height,
             meanError: a.meanError,
             top1Error: a.top1Error,
-            roi: a.roi.raw.box,
+            // summary.csv's region: the loaded bundle's recommended map's, as skelex analyze's.
+            roi: a.roi[this.#analysis.recommendedMap].box,
             heads: a.classification?.whole,
             ms: performance.now() - t0,
           });
