@@ -261,10 +261,13 @@ describe('skelex convert', () => {
     });
 
     it('refuses to write into a folder that holds files', async () => {
+      // Its own checkpoint, so that this test stands alone.
+      const checkpoint = path.join(work, 'mae-for-occupied');
+      writeHfCheckpoint(checkpoint, { architecture: 'ViTMAEForPreTraining', config: MAE, weights });
       const out = path.join(work, 'occupied');
       mkdirSync(out);
       writeFileSync(path.join(out, 'keep.txt'), 'mine');
-      const result = await runSkelex(['convert', path.join(work, 'mae-f32'), '--out', out]);
+      const result = await runSkelex(['convert', checkpoint, '--out', out]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/not empty/);
       expect(readdirSync(out)).toEqual(['keep.txt']);
