@@ -40,13 +40,14 @@ const NOT_IMAGES = new Set([
 ]);
 
 /**
- * Inside a folder we skip what is surely not a radiograph (hidden files, DICOMDIR indexes,
- * documents), so that one folder does not fill the list with errors. Files picked one by
- * one are always tried.
+ * Inside a folder we skip what is surely not a radiograph (hidden files, documents), so that
+ * one folder does not fill the list with errors; a DICOMDIR is kept, for the library to read
+ * as the folder's index. Files picked one by one are always tried.
  */
 export function belongsInFolderScan(path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (name === '' || name.startsWith('.') || name.toUpperCase() === 'DICOMDIR') return false;
+  if (name === '' || name.startsWith('.')) return false;
+  if (name.toUpperCase() === 'DICOMDIR') return true;
   const dot = name.lastIndexOf('.');
   return dot < 0 || !NOT_IMAGES.has(name.slice(dot + 1).toLowerCase());
 }

@@ -5,6 +5,8 @@
 import type { Radiograph } from '../lib/imaging/radiograph';
 import { DecodeClient, type Thumbnail } from './decode-client';
 import type { PickedFile } from './files';
+import { groupFromTags, mediaKey, type RecordGroup } from './studies/groups';
+import { isDicomDir, readIndexes } from './studies/indexes';
 
 export type EntryStatus = 'queued' | 'decoding' | 'ready' | 'error';
 
@@ -23,6 +25,8 @@ export interface Entry {
   frameCount: number;
   /** Frame shown, 0-based. */
   frame: number;
+  /** Its patient, study and series: from a DICOMDIR, else from its tags once decoded. */
+  group?: RecordGroup;
 }
 
 export interface Shown {
@@ -84,6 +88,8 @@ export class Library {
   pending = $state(0);
   /** Why the selected image (or frame) could not be shown, when it could not. */
   viewError = $state<string | undefined>(undefined);
+  /** What the user should know about opened folders (a DICOMDIR that could not be read, ...). */
+  notes = $state<string[]>([]);
 
   readonly #client: DecodeClient;
   readonly #cache = new RadiographCache();
@@ -105,8 +111,27 @@ export class Library {
     return this.entries.find((e) => e.id === id);
   }
 
-  /** Adds files to the list and decodes them one by one; `failures` are listed as errors. */
+  /**
+   * Adds files to the list and decodes them one by one; `failures` are listed as errors.
+   * A DICOMDIR among them is read first: the files it lists join their study and series.
+   */
   add(files: PickedFile[], failures: string[] = []): void {
+    const indexes = files.filter((f) => isDicomDir(f.path));
+    const images = files.filter((f) => !isDicomDir(f.path));
+    if (indexes.length === 0) return this.#addImages(images, failures);
+    this.pending += 1;
+    void readIndexes(indexes, images).then(({ groups, notes }) => {
+      this.pending -= 1;
+      this.notes.push(...notes);
+      this.#addImages(images, failures, groups);
+    });
+  }
+
+  #addImages(
+    files: PickedFile[],
+    failures: string[],
+    groups?: ReadonlyMap<string, RecordGroup>,
+  ): void {
     for (const message of failures) {
       const path = message.slice(0, message.indexOf(':')) || message;
       this.entries.push({
@@ -122,7 +147,16 @@ export class Library {
     for (const { file, path } of files) {
       const id = this.#nextId++;
       this.#files.set(id, file);
-      this.entries.push({ id, path, size: file.size, status: 'queued', frameCount: 1, frame: 0 });
+      const group = groups?.get(mediaKey(path));
+      this.entries.push({
+        id,
+        path,
+        size: file.size,
+        status: 'queued',
+        frameCount: 1,
+        frame: 0,
+        ...(group ? { group } : {}),
+      });
       void this.#decodeForList(id, path, file);
     }
   }
@@ -149,6 +183,7 @@ export class Library {
     entry.height = r.height;
     entry.frameCount = r.frameCount;
     entry.frame = r.frameIndex;
+    entry.group ??= groupFromTags(r);
     this.#cache.put(keyOf(id, r.frameIndex), r, this.shown?.key);
     if (this.selectedId === undefined) this.select(id);
     else if (this.selectedId === id) void this.#show(id, entry.frame);

@@ -87,6 +87,12 @@ describe('memory over 50 radiographs', () => {
     await page.getByTestId('file-input').setInputFiles(list);
     const entries = page.getByTestId('entry');
     await expect.poll(() => entries.count()).toBe(IMAGES);
+    // Every file read: the list is grouped by study then, and keeps its order while we click.
+    await expect
+      .poll(() => page.locator('[data-testid=entry][data-status=ready]').count(), {
+        timeout: 120_000,
+      })
+      .toBe(IMAGES);
 
     const progress = page.getByTestId('analysis-progress');
     const samples: { images: number; rss: number; heap: number }[] = [];

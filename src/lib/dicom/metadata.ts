@@ -1,6 +1,11 @@
 /** The tags we show: a safe, descriptive subset, and the identifying ones kept apart. */
 import type { DataSet } from 'dicom-parser';
-import type { PatientMetadata, PixelSpacing, SafeMetadata } from '../imaging/radiograph';
+import type {
+  PatientMetadata,
+  PixelSpacing,
+  RecordPlace,
+  SafeMetadata,
+} from '../imaging/radiograph';
 
 const text = (dataSet: DataSet, tag: string): string | undefined => {
   const value = dataSet.string(tag)?.replace(/\0/g, '').trim();
@@ -21,6 +26,20 @@ export function readSafeMetadata(dataSet: DataSet): SafeMetadata {
     seriesDescription: text(dataSet, 'x0008103e'),
     studyDescription: text(dataSet, 'x00081030'),
     manufacturer: text(dataSet, 'x00080070'),
+  });
+}
+
+const integer = (dataSet: DataSet, tag: string): number | undefined => {
+  const value = Number.parseInt(text(dataSet, tag) ?? '', 10);
+  return Number.isFinite(value) ? value : undefined;
+};
+
+export function readRecordPlace(dataSet: DataSet): RecordPlace {
+  return defined({
+    studyInstanceUid: text(dataSet, 'x0020000d'),
+    seriesInstanceUid: text(dataSet, 'x0020000e'),
+    seriesNumber: integer(dataSet, 'x00200011'),
+    instanceNumber: integer(dataSet, 'x00200013'),
   });
 }
 

@@ -13,7 +13,12 @@ import {
   type SampleFormat,
 } from './pixels';
 import { readModalityLut, readVoiLuts, readWindowPresets } from './luts';
-import { readPatientMetadata, readPixelSpacing, readSafeMetadata } from './metadata';
+import {
+  readPatientMetadata,
+  readPixelSpacing,
+  readRecordPlace,
+  readSafeMetadata,
+} from './metadata';
 
 const GRAY = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const COLOUR = new Set([
@@ -179,6 +184,7 @@ export async function readDicom(
         ? `${transferSyntax.name} (NEAR=${decoded.nearLossless})`
         : transferSyntax.name,
     metadata: readSafeMetadata(dataSet),
+    place: readRecordPlace(dataSet),
     patient: readPatientMetadata(dataSet),
   };
   if (!colour) radiograph.windows.push(fullRangeWindow(radiograph));

@@ -57,6 +57,14 @@ export interface PatientMetadata {
   institutionName?: string;
 }
 
+/** Where a DICOM image sits in its patient's record: for grouping files into studies and series. */
+export interface RecordPlace {
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+}
+
 export interface Radiograph {
   /** File name (or path) the image came from, for every message about it. */
   source: string;
@@ -93,6 +101,8 @@ export interface Radiograph {
   transferSyntaxName: string;
   metadata: SafeMetadata;
   patient: PatientMetadata;
+  /** DICOM files only. */
+  place?: RecordPlace;
 }
 
 /** Thrown for any input we cannot open: names the file and says what is wrong. */
