@@ -34,10 +34,14 @@ async function main(): Promise<void> {
       const { page } = browser;
       await page.goto(server.url);
       await page.getByTestId('file-input').setInputFiles(files);
-      for (const shot of SHOTS) await waitForShown(page, shot.file);
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid=entry][data-status=ready]').length === n,
+        SHOTS.length,
+      );
       for (const shot of SHOTS) {
         const entry = page.getByTestId('entry').filter({ hasText: shot.file }).getByRole('button');
         await afterNextRender(page, () => entry.click());
+        await waitForShown(page, shot.file);
         // Rest the pointer on the image so the status bar shows a pixel readout.
         const box = await page.getByTestId('viewer').boundingBox();
         if (box) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.45);
