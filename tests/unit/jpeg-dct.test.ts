@@ -19,6 +19,7 @@ import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDctJpeg, type DctJpegImage } from '../../src/lib/dicom/codecs/jpeg-dct';
 import { dataPath, readData } from '../helpers/data';
+import { expectCorruptionHandled, segmentAt } from '../helpers/jpeg-corruption';
 
 // ---------------------------------------------------------------------------
 // References
@@ -545,15 +546,6 @@ describe('decodeDctJpeg on bad input', () => {
     throw new Error('expected a throw');
   }
 
-  /** Offset of the first marker segment `marker` before the scan. */
-  function segmentAt(bytes: Uint8Array, marker: number): number {
-    for (let p = 2; p + 4 <= bytes.length;) {
-      if (bytes[p + 1] === marker) return p;
-      p += 2 + ((bytes[p + 2] << 8) | bytes[p + 3]);
-    }
-    throw new Error(`no FF${marker.toString(16)} segment`);
-  }
-
   it('throws on a truncated stream, stopping where the data ends', () => {
     // Past the end the reader feeds zero bits; the decoder must notice at once
     // rather than decode that padding. The MCU it stops at grows with the cut
@@ -620,41 +612,6 @@ describe('decodeDctJpeg on bad input', () => {
     const clean = readData('fracatlas', 'images', 'IMG0000315.jpg'); // has restart markers
     const ref = decodeDctJpeg(clean);
     const size = `${ref.width}x${ref.height}x${ref.components}`;
-    const sos = segmentAt(clean, 0xda);
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
-    const outcomes: { i: number; cut: boolean; threw: boolean }[] = [];
-    const wrong: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const cut = i % 4 === 0;
-      const b = clean.slice(0, cut ? sos + rand(clean.length - sos) : clean.length);
-      // Half the runs hit the headers too, the rest only entropy-coded data.
-      const from = i % 2 === 0 ? 2 : sos;
-      for (let k = 0; k < 1 + rand(4); k++) b[from + rand(b.length - from)] = rand(256);
-      try {
-        const img = decodeDctJpeg(b);
-        const got = `${img.width}x${img.height}x${img.components}`;
-        if (got !== size || img.data.length !== img.width * img.height * img.components)
-          wrong.push(`${i}: decoded as ${got} with ${img.data.length} samples`);
-        outcomes.push({ i, cut, threw: false });
-      } catch (err) {
-        // The decoder's own message, not an engine error (RangeError, TypeError) leaking out.
-        if (!(err instanceof Error && /^(JPEG |Not a JPEG)/.test(err.message)))
-          wrong.push(`${i}: threw ${String(err)}`);
-        outcomes.push({ i, cut, threw: true });
-      }
-    }
-    const threw = outcomes.filter((o) => o.threw);
-    console.log(`random corruption: ${threw.length} of 40 threw`);
-    expect(wrong).toEqual([]);
-    // A cut stream is never whole: every one must be refused.
-    expect(outcomes.filter((o) => o.cut && !o.threw).map((o) => o.i)).toEqual([]);
-    // Among the whole ones both ends are reached: corruption caught, and corruption that still decodes.
-    const whole = outcomes.filter((o) => !o.cut);
-    expect(whole.filter((o) => o.threw).length).toBeGreaterThan(0);
-    expect(whole.filter((o) => !o.threw).length).toBeGreaterThan(0);
+    expectCorruptionHandled(40, () => ({ clean, size }), decodeDctJpeg);
   });
 });

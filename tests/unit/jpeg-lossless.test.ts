@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLosslessJpeg } from '../../src/lib/dicom/codecs/jpeg-lossless';
 import { openImage } from '../../src/lib/imaging/open';
 import { readData } from '../helpers/data';
+import { expectCorruptionHandled, segmentAt } from '../helpers/jpeg-corruption';
 import { makeImage, writeDicom } from '../helpers/dicom-writer';
 import { requireTool } from '../helpers/native';
 
@@ -82,16 +83,6 @@ function firstDifference(
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return [i, a[i], b[i]];
   return null;
-}
-
-/** Offset of the first marker segment `marker` before the first scan's data. */
-function segmentAt(bytes: Uint8Array, marker: number): number {
-  for (let p = 2; p + 4 <= bytes.length;) {
-    if (bytes[p + 1] === marker) return p;
-    if (bytes[p + 1] === 0xda) break;
-    p += 2 + ((bytes[p + 2] << 8) | bytes[p + 3]);
-  }
-  throw new Error(`no FF${marker.toString(16)} segment`);
 }
 
 /** The difference categories a stream's Huffman tables hold (what its encoder used). */
@@ -692,43 +683,10 @@ describe('decodeLosslessJpeg on bad input', () => {
   });
 
   it('survives random corruption: an image of the right size or a clear Error', () => {
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
-    const outcomes: { i: number; cut: boolean; threw: boolean }[] = [];
-    const wrong: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const clean = i % 3 === 0 ? colour : grey;
-      const size = `${w}x${h}x${i % 3 === 0 ? 3 : 1}`;
-      const sos = segmentAt(clean, 0xda);
-      const cut = i % 4 === 0;
-      const b = clean.slice(0, cut ? sos + rand(clean.length - sos) : clean.length);
-      // Half the runs hit the headers too, the rest only entropy-coded data.
-      const from = i % 2 === 0 ? 2 : sos;
-      for (let k = 0; k < 1 + rand(4); k++) b[from + rand(b.length - from)] = rand(256);
-      try {
-        const img = decodeLosslessJpeg(b);
-        const got = `${img.width}x${img.height}x${img.components}`;
-        if (got !== size || img.data.length !== img.width * img.height * img.components)
-          wrong.push(`${i}: decoded as ${got} with ${img.data.length} samples`);
-        outcomes.push({ i, cut, threw: false });
-      } catch (err) {
-        // The decoder's own message, not an engine error (RangeError, TypeError) leaking out.
-        if (!(err instanceof Error && /^(JPEG |Not a JPEG)/.test(err.message)))
-          wrong.push(`${i}: threw ${String(err)}`);
-        outcomes.push({ i, cut, threw: true });
-      }
-    }
-    const threw = outcomes.filter((o) => o.threw);
-    console.log(`random corruption: ${threw.length} of 40 threw`);
-    expect(wrong).toEqual([]);
-    // A cut stream is never whole: every one must be refused.
-    expect(outcomes.filter((o) => o.cut && !o.threw).map((o) => o.i)).toEqual([]);
-    // Among the whole ones both ends are reached: corruption caught, and corruption that still decodes.
-    const whole = outcomes.filter((o) => !o.cut);
-    expect(whole.filter((o) => o.threw).length).toBeGreaterThan(0);
-    expect(whole.filter((o) => !o.threw).length).toBeGreaterThan(0);
+    expectCorruptionHandled(
+      40,
+      (i) => ({ clean: i % 3 === 0 ? colour : grey, size: `${w}x${h}x${i % 3 === 0 ? 3 : 1}` }),
+      decodeLosslessJpeg,
+    );
   });
 });
