@@ -91,11 +91,12 @@ describe('hostile tag values and file names', () => {
 
     // Hover and click over everything a payload could have become, then look for what ran.
     await page.getByTestId('entry-error').hover();
-    // What the hover set off runs in its own event handlers; let the page finish the frame
-    // and the task after it (not a fixed time) before looking.
-    await page.evaluate(
-      () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve))),
-    );
+    // The hover's handlers ran during the hover itself. An element a payload made would have
+    // asked for its source when it was inserted, before now: the page asks for a marker after
+    // the hover, and once the marker's request is seen, every earlier request has been too.
+    expect(requested).not.toContain('/index.html');
+    await page.evaluate(() => fetch('/index.html', { cache: 'no-store' }).then(() => undefined));
+    await expect.poll(() => requested).toContain('/index.html');
     const injected = await page.evaluate(() => ({
       pwned: (window as Window & { __pwned?: string }).__pwned,
       elements: document.querySelectorAll(
