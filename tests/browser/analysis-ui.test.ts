@@ -426,14 +426,20 @@ describe('analysis panel in Chromium', () => {
     const phase = await page.evaluate(async () => {
       const button = (id: string) =>
         document.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)!;
+      const progress = document.querySelector('[data-testid=analysis-progress]')!;
+      // Waits until the run shows (the phase attribute changes from 'done'), then cancels at
+      // once: the worker's answer to 64 passes is far behind.
+      const shown = new Promise<string | null>((resolve) => {
+        const observer = new MutationObserver(() => {
+          const phase = progress.getAttribute('data-phase');
+          if (phase === 'done') return;
+          observer.disconnect();
+          resolve(phase);
+        });
+        observer.observe(progress, { attributes: true, attributeFilter: ['data-phase'] });
+      });
       button('analysis-run').click();
-      // Not a sleep: one turn of the event loop, so the click's promise chain (the model is
-      // loaded already) and Svelte's DOM update, all microtasks, have run; the worker's
-      // answer to 64 passes is a task of its own, far behind.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const running = document
-        .querySelector('[data-testid=analysis-progress]')!
-        .getAttribute('data-phase');
+      const running = await shown;
       button('analysis-cancel').click();
       return running;
     });
