@@ -1,11 +1,23 @@
 /**
- * Seeded random corruption of JPEG streams through a decoder, for the DCT and
- * lossless JPEG tests: each run cuts the stream after its scan starts (one run
- * in four) and overwrites a few bytes (in the headers too, every other run).
- * The decoder must give an image of the clean stream's size or throw its own
- * error, never an engine error leaking out.
+ * The JPEG decoders' bad-input checks, shared by the DCT and lossless tests:
+ * the message a decoder throws, where a stream's segments start, and seeded
+ * random corruption (each run cuts the stream after its scan starts, one run
+ * in four, and overwrites a few bytes, in the headers too every other run),
+ * after which the decoder must give an image of the clean stream's size or
+ * throw its own error, never an engine error leaking out.
  */
 import { expect } from 'vitest';
+
+/** The message of the Error `fn` throws (an Error, not anything else); fails when it does not throw. */
+export function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(Error);
+    return (err as Error).message;
+  }
+  throw new Error('expected a throw');
+}
 
 /** Offset of the first marker segment `marker` before the first scan's data. */
 export function segmentAt(bytes: Uint8Array, marker: number): number {

@@ -19,7 +19,7 @@ import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDctJpeg, type DctJpegImage } from '../../src/lib/dicom/codecs/jpeg-dct';
 import { dataPath, readData } from '../helpers/data';
-import { expectCorruptionHandled, segmentAt } from '../helpers/jpeg-corruption';
+import { expectCorruptionHandled, messageOf, segmentAt } from '../helpers/jpeg-corruption';
 
 // ---------------------------------------------------------------------------
 // References
@@ -534,17 +534,6 @@ describe('decodeDctJpeg on JPEGs encoded here', () => {
 
 describe('decodeDctJpeg on bad input', () => {
   const jpeg = jpegFromDicom(readData('dicom', 'RG3_JPLY.dcm'));
-
-  /** The message of the Error `fn` throws. */
-  function messageOf(fn: () => unknown): string {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(Error);
-      return (err as Error).message;
-    }
-    throw new Error('expected a throw');
-  }
 
   it('throws on a truncated stream, stopping where the data ends', () => {
     // Past the end the reader feeds zero bits; the decoder must notice at once

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLosslessJpeg } from '../../src/lib/dicom/codecs/jpeg-lossless';
 import { openImage } from '../../src/lib/imaging/open';
 import { readData } from '../helpers/data';
-import { expectCorruptionHandled, segmentAt } from '../helpers/jpeg-corruption';
+import { expectCorruptionHandled, messageOf, segmentAt } from '../helpers/jpeg-corruption';
 import { makeImage, writeDicom } from '../helpers/dicom-writer';
 import { requireTool } from '../helpers/native';
 
@@ -548,17 +548,6 @@ describe('decodeLosslessJpeg on bad input', () => {
     scans: [{ comps: [0, 1, 2], predictor: 7, pointTransform: 0, tables: [0, 1, 0] }],
     restartInterval: 8 * w,
   });
-
-  /** The message of the Error `fn` throws. */
-  function messageOf(fn: () => unknown): string {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(Error);
-      return (err as Error).message;
-    }
-    throw new Error('expected a throw');
-  }
 
   /** A copy of `bytes` with `at` overwritten by `values`. */
   function patched(bytes: Uint8Array, at: number, values: number[]): Uint8Array {
