@@ -29,11 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from train_heads import LABELS, auroc, head_loss, targets
+from train_heads import LABELS, auroc, evaluation_input, fracture_boxes, head_loss, targets
 from train_mae import HERE, augment, load_data
-
-DATA = os.environ.get("SKELEX_DATA", os.path.join(HERE, "..", "..", "..", "shared", "data"))
-
 
 class Block(nn.Module):
     def __init__(self, cin, cout, stride):
@@ -87,8 +84,6 @@ def rotate(batch, generator, degrees=10):
 
 
 def evaluation_batch(images, index):
-    from train_heads import evaluation_input
-
     return gray(evaluation_input(images, index))
 
 
@@ -101,16 +96,6 @@ def grad_cam(model, x):
     logits[:, 0].sum().backward()
     weights = feats.grad.mean((2, 3), keepdim=True)
     return F.relu((weights * feats).sum(1)).detach()
-
-
-def fracture_boxes():
-    with open(os.path.join(DATA, "fracatlas", "fractures.coco.json")) as f:
-        coco = json.load(f)
-    names = {im["id"]: im["file_name"] for im in coco["images"]}
-    boxes = {}
-    for a in coco["annotations"]:
-        boxes.setdefault(names[a["image_id"]], []).append(a["bbox"])
-    return boxes
 
 
 def overlaps(a, b):

@@ -170,15 +170,23 @@ def predict(model, images, index, batch=64, features=False):
     return torch.cat(out)
 
 
-def fracture_boxes_256(rows, size=256):
-    """Each image's fracture boxes in the prepared size x size image's pixels (the file is stretched)."""
-    data = os.environ.get("SKELEX_DATA", os.path.join(HERE, "..", "..", "..", "shared", "data"))
-    with open(os.path.join(data, "fracatlas", "fractures.coco.json")) as f:
+DATA = os.environ.get("SKELEX_DATA", os.path.join(HERE, "..", "..", "..", "shared", "data"))
+
+
+def fracture_boxes():
+    """FracAtlas' fracture boxes [x, y, w, h] in each file's pixels, by file name."""
+    with open(os.path.join(DATA, "fracatlas", "fractures.coco.json")) as f:
         coco = json.load(f)
     names = {im["id"]: im["file_name"] for im in coco["images"]}
-    by_name = {}
+    boxes = {}
     for a in coco["annotations"]:
-        by_name.setdefault(names[a["image_id"]], []).append(a["bbox"])
+        boxes.setdefault(names[a["image_id"]], []).append(a["bbox"])
+    return boxes
+
+
+def fracture_boxes_256(rows, size=256):
+    """Each image's fracture boxes in the prepared size x size image's pixels (the file is stretched)."""
+    by_name = fracture_boxes()
     out = []
     for r in rows:
         sx, sy = size / float(r["width"]), size / float(r["height"])
