@@ -10,16 +10,22 @@ export interface InputFile {
   relative: string;
 }
 
-async function expand(file: string, relative: string, into: InputFile[]): Promise<void> {
+/** `relative` is undefined for an argument itself: a file is then known by its own name. */
+async function expand(
+  file: string,
+  relative: string | undefined,
+  into: InputFile[],
+): Promise<void> {
   let info;
   try {
     info = await stat(file);
   } catch {
-    into.push({ file, relative }); // reported as unreadable by the command, with the others going on
+    // Not there: listed, and reported as unreadable by the command, with the others going on.
+    into.push({ file, relative: relative ?? path.basename(file) });
     return;
   }
   if (!info.isDirectory()) {
-    into.push({ file, relative });
+    into.push({ file, relative: relative ?? path.basename(file) });
     return;
   }
   const entries = await readdir(file, { withFileTypes: true });
@@ -40,15 +46,7 @@ async function expand(file: string, relative: string, into: InputFile[]): Promis
  */
 export async function expandInputFiles(inputs: string[]): Promise<InputFile[]> {
   const files: InputFile[] = [];
-  for (const input of inputs) {
-    let isFolder = false;
-    try {
-      isFolder = (await stat(input)).isDirectory();
-    } catch {
-      // not there: listed as a file, and reported when it is read
-    }
-    await expand(input, isFolder ? '' : path.basename(input), files);
-  }
+  for (const input of inputs) await expand(input, undefined, files);
   const seen = new Set<string>();
   return files.filter((f) => !seen.has(f.file) && seen.add(f.file));
 }
